@@ -1,0 +1,229 @@
+/**
+ * Options for rendering the NGINX configuration of the web tier.
+ */
+export interface NginxConfigOptions {
+  /**
+   * Upstream API servers as `host:port` (on AWS: the internal ALB's DNS name and listener port).
+   */
+  readonly apiUpstreams: string[];
+
+  /**
+   * Port NGINX listens on.
+   *
+   * @default 80
+   */
+  readonly listenPort?: number;
+
+  /**
+   * Address NGINX binds to, e.g. `127.0.0.1`.
+   *
+   * @default - all addresses
+   */
+  readonly listenAddress?: string;
+
+  /**
+   * URL path prefix proxied to the API. Must start and end with `/`.
+   *
+   * @default '/api/'
+   */
+  readonly apiPathPrefix?: string;
+
+  /**
+   * Exact paths (besides the prefix) also proxied to the API, e.g. the API's readiness path.
+   *
+   * @default - none
+   */
+  readonly apiExactPaths?: string[];
+
+  /**
+   * Path answered by NGINX itself with `200 ok`: the public ALB's health check.
+   *
+   * @default '/nginx-health'
+   */
+  readonly healthCheckPath?: string;
+
+  /**
+   * Directory served as the static site.
+   *
+   * @default '/usr/share/nginx/html'
+   */
+  readonly staticRoot?: string;
+
+  /**
+   * Maximum request body size in megabytes (uploads).
+   *
+   * @default 10
+   */
+  readonly clientMaxBodySizeMb?: number;
+
+  /**
+   * Unix user the worker processes run as. Omit when NGINX is not started as root.
+   *
+   * @default 'nginx' (the Amazon Linux 2023 package's user)
+   */
+  readonly user?: string;
+
+  /**
+   * Path of the PID file.
+   *
+   * @default '/run/nginx.pid'
+   */
+  readonly pidFile?: string;
+
+  /**
+   * Path of `mime.types`.
+   *
+   * @default '/etc/nginx/mime.types'
+   */
+  readonly mimeTypesPath?: string;
+
+  /**
+   * Directory for logs (`access.log`, `error.log`).
+   *
+   * @default '/var/log/nginx'
+   */
+  readonly logDirectory?: string;
+
+  /**
+   * Directory for NGINX temporary files (request bodies, proxy buffers). Needed when NGINX runs
+   * as a user that cannot write to the package's default temp paths.
+   *
+   * @default - the package's compiled-in defaults
+   */
+  readonly tempDirectory?: string;
+
+  /**
+   * How many upstreams NGINX tries for one idempotent request before it gives up.
+   *
+   * @default 3
+   */
+  readonly proxyNextUpstreamTries?: number;
+}
+
+/**
+ * Renders the complete `nginx.conf` the web tier's instances run: serves the static site, proxies
+ * the API prefix to the upstreams (retrying idempotent requests on another upstream when one fails),
+ * answers its own health check, and sets security headers.
+ *
+ * The same function renders the configuration used on AWS and in local tests, so `nginx -t` can be
+ * run on exactly what the instances get.
+ */
+export function renderNginxConfig(options: NginxConfigOptions): string {
+  const listenPort = options.listenPort ?? 80;
+  const prefix = options.apiPathPrefix ?? '/api/';
+  const health = options.healthCheckPath ?? '/nginx-health';
+  const root = options.staticRoot ?? '/usr/share/nginx/html';
+  const bodyMb = options.clientMaxBodySizeMb ?? 10;
+  const user = options.user === undefined ? 'nginx' : options.user;
+  const logDir = options.logDirectory ?? '/var/log/nginx';
+  const tries = options.proxyNextUpstreamTries ?? 3;
+
+  if (options.apiUpstreams.length === 0) {
+    throw new Error('apiUpstreams must name at least one upstream (host:port)');
+  }
+  for (const u of options.apiUpstreams) {
+    if (!/^[A-Za-z0-9.\-]+:[0-9]{1,5}$/.test(u) && !u.includes('${Token')) {
+      throw new Error(`apiUpstreams entry '${u}' must be host:port`);
+    }
+  }
+  if (!prefix.startsWith('/') || !prefix.endsWith('/')) {
+    throw new Error(`apiPathPrefix '${prefix}' must start and end with '/'`);
+  }
+  const listen = options.listenAddress ? `${options.listenAddress}:${listenPort}` : `${listenPort}`;
+
+  const proxyDirectives = [
+    'proxy_pass http://api_backend;',
+    'proxy_http_version 1.1;',
+    'proxy_set_header Connection "";',
+    'proxy_set_header Host $host;',
+    'proxy_set_header X-Real-IP $remote_addr;',
+    'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+    'proxy_set_header X-Forwarded-Proto $xfp;',
+    'proxy_connect_timeout 2s;',
+    'proxy_send_timeout 30s;',
+    'proxy_read_timeout 30s;',
+    // Idempotent requests move to the next upstream on a failure; POSTs are never replayed.
+    'proxy_next_upstream error timeout http_502 http_503 http_504;',
+    `proxy_next_upstream_tries ${tries};`,
+    'proxy_next_upstream_timeout 10s;',
+  ];
+  const indent = (lines: string[], n: number) => lines.map((l) => `${' '.repeat(n)}${l}`).join('\n');
+
+  const exactLocations = (options.apiExactPaths ?? []).map((p) => [
+    `    location = ${p} {`,
+    indent(proxyDirectives, 6),
+    '    }',
+  ].join('\n'));
+
+  const temp = options.tempDirectory
+    ? [
+      `  client_body_temp_path ${options.tempDirectory}/client_body;`,
+      `  proxy_temp_path ${options.tempDirectory}/proxy;`,
+      `  fastcgi_temp_path ${options.tempDirectory}/fastcgi;`,
+      `  uwsgi_temp_path ${options.tempDirectory}/uwsgi;`,
+      `  scgi_temp_path ${options.tempDirectory}/scgi;`,
+    ]
+    : [];
+
+  const lines = [
+    '# Rendered by cdk-three-tier (renderNginxConfig). Do not edit on the instance.',
+    ...(user ? [`user ${user};`] : []),
+    'worker_processes auto;',
+    `pid ${options.pidFile ?? '/run/nginx.pid'};`,
+    `error_log ${logDir}/error.log warn;`,
+    '',
+    'events {',
+    '  worker_connections 1024;',
+    '}',
+    '',
+    'http {',
+    `  include ${options.mimeTypesPath ?? '/etc/nginx/mime.types'};`,
+    '  default_type application/octet-stream;',
+    '  server_tokens off;',
+    '  sendfile on;',
+    '  keepalive_timeout 65;',
+    `  client_max_body_size ${bodyMb}m;`,
+    `  access_log ${logDir}/access.log;`,
+    ...temp,
+    '',
+    '  # The public ALB terminates TLS and sets X-Forwarded-Proto; keep it, or use the scheme seen here.',
+    '  map $http_x_forwarded_proto $xfp {',
+    '    default $http_x_forwarded_proto;',
+    "    '' $scheme;",
+    '  }',
+    '',
+    '  upstream api_backend {',
+    ...options.apiUpstreams.map((u) => `    server ${u} max_fails=1 fail_timeout=5s;`),
+    '    keepalive 32;',
+    '  }',
+    '',
+    '  server {',
+    `    listen ${listen} default_server;`,
+    '    server_name _;',
+    `    root ${root};`,
+    '    index index.html;',
+    '',
+    '    add_header X-Content-Type-Options "nosniff" always;',
+    '    add_header X-Frame-Options "DENY" always;',
+    '    add_header Referrer-Policy "strict-origin-when-cross-origin" always;',
+    '',
+    `    location = ${health} {`,
+    '      access_log off;',
+    '      default_type text/plain;',
+    "      return 200 'ok';",
+    '    }',
+    '',
+    `    location ${prefix} {`,
+    indent(proxyDirectives, 6),
+    '    }',
+    ...exactLocations,
+    '',
+    '    location / {',
+    '      try_files $uri $uri/ /index.html;',
+    '    }',
+    '  }',
+    '}',
+    '',
+  ];
+  return lines.join('\n');
+}
