@@ -109,6 +109,24 @@ export interface NginxConfigOptions {
  * run on exactly what the instances get.
  */
 export function renderNginxConfig(options: NginxConfigOptions): string {
+  return NginxConfig.render(options);
+}
+
+/**
+ * The NGINX configuration of the web tier's instances.
+ */
+export class NginxConfig {
+  /**
+   * Renders the complete `nginx.conf` (see `renderNginxConfig`).
+   */
+  public static render(options: NginxConfigOptions): string {
+    return render(options);
+  }
+
+  private constructor() {}
+}
+
+function render(options: NginxConfigOptions): string {
   const listenPort = options.listenPort ?? 80;
   const prefix = options.apiPathPrefix ?? '/api/';
   const health = options.healthCheckPath ?? '/nginx-health';

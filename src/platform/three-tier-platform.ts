@@ -1,0 +1,200 @@
+import { CfnOutput, Tags } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { Construct } from 'constructs';
+import { Preset } from './preset';
+import { AppSource } from '../app/app-source';
+import { AppTier } from '../app/app-tier';
+import { DataTier } from '../data/data-tier';
+import { InterfaceEndpointService } from '../network/endpoints';
+import { NatMode } from '../network/nat-mode';
+import { NetworkTier } from '../network/network-tier';
+import { createAccessLogBucket } from '../private/fleet';
+import { invalid } from '../private/validation';
+import { WebTier } from '../web/web-tier';
+
+/**
+ * Overrides of the network tier inside the platform.
+ */
+export interface PlatformNetworkOptions {
+  /** @default '10.0.0.0/16' */
+  readonly cidr?: string;
+  /** @default - from the preset */
+  readonly maxAzs?: number;
+  /** @default - from the preset */
+  readonly natMode?: NatMode;
+  /** @default - from the preset */
+  readonly interfaceEndpoints?: InterfaceEndpointService[];
+}
+
+/**
+ * Overrides of the web tier inside the platform.
+ */
+export interface PlatformWebOptions {
+  /** @default - HTTP only (see `allowHttpOnly`) unless `domainName` + `hostedZone` are given */
+  readonly certificate?: acm.ICertificate;
+  /** @default - the load balancer's DNS name */
+  readonly domainName?: string;
+  /** @default - no DNS record */
+  readonly hostedZone?: route53.IHostedZone;
+  /** @default false */
+  readonly allowHttpOnly?: boolean;
+  /** @default - a placeholder page */
+  readonly siteAssetPath?: string;
+  /** @default - from the preset */
+  readonly instanceType?: ec2.InstanceType;
+  /** @default - from the preset */
+  readonly minCapacity?: number;
+  /** @default - from the preset */
+  readonly maxCapacity?: number;
+}
+
+/**
+ * The API inside the platform.
+ */
+export interface PlatformAppOptions {
+  /** The API's code. */
+  readonly source: AppSource;
+  /** @default 'node server.js' */
+  readonly startCommand?: string;
+  /** @default 8080 */
+  readonly port?: number;
+  /** @default - none */
+  readonly environment?: { [key: string]: string };
+  /** @default '/healthz' */
+  readonly healthCheckPath?: string;
+  /**
+   * Exact paths besides `/api/` that the public site also proxies to the API, e.g. a readiness path.
+   *
+   * @default - none
+   */
+  readonly publicPaths?: string[];
+  /** @default 22 */
+  readonly nodeVersion?: number;
+  /** @default - from the preset */
+  readonly instanceType?: ec2.InstanceType;
+  /** @default - from the preset */
+  readonly minCapacity?: number;
+  /** @default - from the preset */
+  readonly maxCapacity?: number;
+}
+
+/**
+ * Overrides of the data tier inside the platform.
+ */
+export interface PlatformDataOptions {
+  /** @default '8.4.7' */
+  readonly engineVersion?: string;
+  /** @default - from the preset */
+  readonly instanceType?: ec2.InstanceType;
+  /** @default - from the preset */
+  readonly multiAz?: boolean;
+  /** @default 'app' */
+  readonly databaseName?: string;
+  /** @default true */
+  readonly rotation?: boolean;
+}
+
+/**
+ * Props of the platform.
+ */
+export interface ThreeTierPlatformProps {
+  /** The environment preset: `Preset.dev()`, `Preset.staging()` or `Preset.prod()`. */
+  readonly preset: Preset;
+  /** The API. */
+  readonly app: PlatformAppOptions;
+  /**
+   * Project name, tagged on every resource as `project`.
+   *
+   * @default - the construct id
+   */
+  readonly projectName?: string;
+  /** @default - preset values */
+  readonly network?: PlatformNetworkOptions;
+  /** @default - preset values, HTTP only unless a certificate or domain is given */
+  readonly web?: PlatformWebOptions;
+  /** @default - preset values */
+  readonly data?: PlatformDataOptions;
+}
+
+/**
+ * A secure, highly available three-tier web platform: network, web (public ALB + NGINX), app
+ * (internal ALB + API) and data (RDS MySQL) tiers, wired so each tier reaches only the next one.
+ */
+export class ThreeTierPlatform extends Construct {
+  /** The preset in effect. */
+  public readonly preset: Preset;
+  /** The network tier. */
+  public readonly network: NetworkTier;
+  /** The web tier. */
+  public readonly web: WebTier;
+  /** The app tier. */
+  public readonly app: AppTier;
+  /** The data tier. */
+  public readonly data: DataTier;
+  /** The VPC. */
+  public readonly vpc: ec2.Vpc;
+  /** The site's URL. */
+  public readonly siteUrl: string;
+  /** The bucket with both load balancers' access logs. */
+  public readonly accessLogBucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: ThreeTierPlatformProps) {
+    super(scope, id);
+    this.preset = props.preset;
+    const projectName = props.projectName ?? id;
+    if (!/^[A-Za-z0-9][A-Za-z0-9 _.:/=+@-]{0,127}$/.test(projectName)) {
+      invalid(this, 'projectName', projectName, 'must be 1 to 128 characters valid in a tag value, starting with a letter or digit');
+    }
+    // Rotation must reach Secrets Manager: without NAT it always has the endpoint; with NAT the
+    // rotation function runs in the app subnets and goes out through NAT.
+    this.network = new NetworkTier(this, 'Network', { preset: this.preset, ...props.network });
+    this.vpc = this.network.vpc;
+    const smEndpoint = this.network.endpoint(InterfaceEndpointService.SECRETS_MANAGER);
+
+    this.accessLogBucket = createAccessLogBucket(this, this.preset.values.accessLogExpirationDays);
+
+    this.data = new DataTier(this, 'Data', {
+      vpc: this.vpc,
+      vpcSubnets: this.network.dataSubnets,
+      preset: this.preset,
+      ...props.data,
+      rotationEndpoint: smEndpoint,
+      rotationSubnets: smEndpoint ? this.network.dataSubnets : this.network.appSubnets,
+    });
+
+    this.app = new AppTier(this, 'App', {
+      vpc: this.vpc,
+      vpcSubnets: this.network.appSubnets,
+      preset: this.preset,
+      database: this.data,
+      accessLogBucket: this.accessLogBucket,
+      ...props.app,
+    });
+
+    this.web = new WebTier(this, 'Web', {
+      vpc: this.vpc,
+      loadBalancerSubnets: this.network.publicSubnets,
+      instanceSubnets: this.network.webSubnets,
+      preset: this.preset,
+      apiEndpoint: this.app.endpoint,
+      apiExactPaths: props.app.publicPaths,
+      accessLogBucket: this.accessLogBucket,
+      ...props.web,
+    });
+
+    // Each tier reaches only the next one; instances reach AWS through the endpoints or NAT.
+    this.app.allowFrom(this.web);
+    this.network.allowEgressFrom(this.web);
+    this.network.allowEgressFrom(this.app.autoScalingGroup);
+
+    this.siteUrl = this.web.siteUrl;
+    new CfnOutput(this, 'DatabaseEndpoint', { value: this.data.endpointAddress, description: 'Database host (credentials are in the secret)' });
+    new CfnOutput(this, 'DatabaseSecretArn', { value: this.data.secret.secretArn, description: 'ARN of the database credentials secret' });
+
+    Tags.of(this).add('project', projectName);
+    Tags.of(this).add('environment', this.preset.name);
+  }
+}

@@ -1,0 +1,167 @@
+import { Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { checkIntRange, checkOrder } from './validation';
+
+/** What a tier's instance fleet is built from. */
+export interface FleetProps {
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly instanceType: ec2.InstanceType;
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+  readonly desiredCapacity?: number;
+  readonly rootVolumeGiB?: number;
+  /** Commands run at boot; a success signal to CloudFormation is appended. */
+  readonly commands: string[];
+  readonly description: string;
+}
+
+/** An instance fleet: role, security group, launch template and Auto Scaling Group. */
+export interface Fleet {
+  readonly role: iam.Role;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly launchTemplate: ec2.LaunchTemplate;
+  readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+  readonly userData: ec2.UserData;
+}
+
+/** How long an instance has to boot and signal success before CloudFormation rolls back. */
+export const SIGNAL_TIMEOUT = Duration.minutes(15);
+
+/**
+ * Creates the hardened instance fleet both compute tiers use: latest Amazon Linux 2023, IMDSv2
+ * required with hop limit 1, encrypted gp3 root volume, no key pair, no public IP, an SSM managed
+ * instance role, egress limited to HTTPS, and a rolling update that waits for each new instance's
+ * success signal (so a launch template change replaces instances one batch at a time).
+ */
+export function createFleet(scope: Construct, props: FleetProps): Fleet {
+  checkIntRange(scope, 'minCapacity', props.minCapacity, 1, 100);
+  checkIntRange(scope, 'maxCapacity', props.maxCapacity, 1, 100);
+  checkOrder(scope, 'minCapacity', props.minCapacity, 'maxCapacity', props.maxCapacity);
+  if (props.desiredCapacity !== undefined) {
+    checkIntRange(scope, 'desiredCapacity', props.desiredCapacity, 1, 100);
+    checkOrder(scope, 'minCapacity', props.minCapacity, 'desiredCapacity', props.desiredCapacity);
+    checkOrder(scope, 'desiredCapacity', props.desiredCapacity, 'maxCapacity', props.maxCapacity);
+  }
+  const rootVolumeGiB = props.rootVolumeGiB ?? 16;
+  checkIntRange(scope, 'rootVolumeGiB', rootVolumeGiB, 8, 1024);
+
+  const role = new iam.Role(scope, 'InstanceRole', {
+    assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+    description: `Instances of ${scope.node.path}`,
+    managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+  });
+
+  const securityGroup = new ec2.SecurityGroup(scope, 'InstanceSecurityGroup', {
+    vpc: props.vpc,
+    description: `${props.description} instances`,
+    allowAllOutbound: false,
+  });
+  securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443),
+    'HTTPS to AWS APIs and package repositories (through NAT or VPC endpoints)');
+
+  const userData = ec2.UserData.forLinux();
+  userData.addCommands(
+    'set -euo pipefail',
+    // cfn-signal, for the success signal sent on exit
+    'dnf install -y aws-cfn-bootstrap',
+    ...props.commands,
+  );
+
+  const cpuType = props.instanceType.architecture === ec2.InstanceArchitecture.ARM_64
+    ? ec2.AmazonLinuxCpuType.ARM_64
+    : ec2.AmazonLinuxCpuType.X86_64;
+
+  const launchTemplate = new ec2.LaunchTemplate(scope, 'LaunchTemplate', {
+    machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType }),
+    instanceType: props.instanceType,
+    role,
+    securityGroup,
+    userData,
+    requireImdsv2: true,
+    httpPutResponseHopLimit: 1,
+    associatePublicIpAddress: false,
+    detailedMonitoring: true,
+    ebsOptimized: true,
+    blockDevices: [{
+      deviceName: '/dev/xvda',
+      volume: ec2.BlockDeviceVolume.ebs(rootVolumeGiB, {
+        encrypted: true,
+        volumeType: ec2.EbsDeviceVolumeType.GP3,
+        deleteOnTermination: true,
+      }),
+    }],
+  });
+
+  const autoScalingGroup = new autoscaling.AutoScalingGroup(scope, 'AutoScalingGroup', {
+    vpc: props.vpc,
+    vpcSubnets: props.vpcSubnets,
+    launchTemplate,
+    minCapacity: props.minCapacity,
+    maxCapacity: props.maxCapacity,
+    desiredCapacity: props.desiredCapacity,
+    healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
+      additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
+      gracePeriod: Duration.minutes(5),
+    }),
+    signals: autoscaling.Signals.waitForMinCapacity({ timeout: SIGNAL_TIMEOUT }),
+    updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
+      maxBatchSize: 1,
+      minInstancesInService: Math.max(0, Math.min(props.minCapacity, props.maxCapacity - 1)),
+      waitOnResourceSignals: true,
+      pauseTime: SIGNAL_TIMEOUT,
+    }),
+    groupMetrics: [autoscaling.GroupMetrics.all()],
+  });
+  userData.addSignalOnExitCommand(autoScalingGroup);
+
+  return { role, securityGroup, launchTemplate, autoScalingGroup, userData };
+}
+
+/**
+ * Creates a bucket for load balancer access logs: SSE-S3 (the only encryption ALB log delivery
+ * supports), versioned, public access blocked, TLS 1.2+ only, objects expired after `expirationDays`.
+ */
+export function createAccessLogBucket(scope: Construct, expirationDays: number): s3.Bucket {
+  checkIntRange(scope, 'accessLogExpirationDays', expirationDays, 1, 3650);
+  return new s3.Bucket(scope, 'AccessLogBucket', {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    minimumTLSVersion: 1.2,
+    versioned: true,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    lifecycleRules: [{
+      expiration: Duration.days(expirationDays),
+      noncurrentVersionExpiration: Duration.days(7),
+      abortIncompleteMultipartUploadAfter: Duration.days(1),
+    }],
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+}
+
+/**
+ * Turns on a load balancer's access logs. In a stack with a concrete region the L2 method writes
+ * the bucket policy for that region's ELB account; in a region-agnostic stack the policy grants the
+ * ELB log delivery service principal, which needs no per-region account ID.
+ */
+export function enableAccessLogs(loadBalancer: elbv2.ApplicationLoadBalancer, bucket: s3.IBucket, prefix: string): void {
+  if (!Token.isUnresolved(Stack.of(loadBalancer).region)) {
+    loadBalancer.logAccessLogs(bucket, prefix);
+    return;
+  }
+  loadBalancer.setAttribute('access_logs.s3.enabled', 'true');
+  loadBalancer.setAttribute('access_logs.s3.bucket', bucket.bucketName);
+  loadBalancer.setAttribute('access_logs.s3.prefix', prefix);
+  const result = bucket.addToResourcePolicy(new iam.PolicyStatement({
+    principals: [new iam.ServicePrincipal('logdelivery.elasticloadbalancing.amazonaws.com')],
+    actions: ['s3:PutObject'],
+    resources: [bucket.arnForObjects(`${prefix}/AWSLogs/${Aws.ACCOUNT_ID}/*`)],
+  }));
+  if (result.policyDependable) loadBalancer.node.addDependency(result.policyDependable);
+}
