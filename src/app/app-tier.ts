@@ -1,15 +1,20 @@
-import { Duration } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { AppSource } from './app-source';
 import { IDataTier } from '../data/data-tier';
 import { Preset } from '../platform/preset';
-import { createAccessLogBucket, createFleet, enableAccessLogs } from '../private/fleet';
+import { acknowledge } from '../private/compliance';
+import { createAccessLogBucket, createFleet, createNotificationTopic, enableAccessLogs } from '../private/fleet';
+import { protectWithWaf } from '../private/waf';
 import { checkIntRange, checkPath, checkPort, invalid } from '../private/validation';
 
 /** Node.js major versions installable from the Amazon Linux 2023 repositories. */
@@ -142,6 +147,36 @@ export interface AppTierProps {
    * @default - a new bucket, with the preset's expiration
    */
   readonly accessLogBucket?: s3.IBucket;
+
+  /**
+   * A directory copied into \`bucket\` (under \`bucketSeedPrefix\`) by each instance at boot, before
+   * the API starts: deployments finish only after it is there. Meant for small reference files.
+   *
+   * @default - nothing is seeded
+   */
+  readonly bucketSeedAssetPath?: string;
+
+  /**
+   * Key prefix of the seeded files (ends with '/').
+   *
+   * @default - the bucket's root
+   */
+  readonly bucketSeedPrefix?: string;
+
+  /**
+   * Protect the load balancer with a regional WAF web ACL (AWS managed rule groups: IP reputation,
+   * core rule set, known bad inputs, SQL injection).
+   *
+   * @default true
+   */
+  readonly waf?: boolean;
+
+  /**
+   * Topic receiving the Auto Scaling Group's launch and termination notifications.
+   *
+   * @default - a new KMS-encrypted topic
+   */
+  readonly notificationTopic?: sns.ITopic;
 }
 
 /**
@@ -175,6 +210,10 @@ export class AppTier extends Construct implements ec2.IConnectable {
   public readonly environment: { [key: string]: string };
   /** Connections of the internal load balancer (default port: the listener port). */
   public readonly connections: ec2.Connections;
+  /** The WAF web ACL protecting the internal load balancer, if on. */
+  public readonly webAcl?: wafv2.CfnWebACL;
+  /** The topic receiving Auto Scaling notifications. */
+  public readonly notificationTopic: sns.ITopic;
 
   constructor(scope: Construct, id: string, props: AppTierProps) {
     super(scope, id);
@@ -202,6 +241,16 @@ export class AppTier extends Construct implements ec2.IConnectable {
       if (/[\n\r]/.test(value)) invalid(this, 'environment', key, 'values must be one line');
     }
     const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    if (props.bucketSeedAssetPath && !props.bucket) {
+      invalid(this, 'bucketSeedAssetPath', props.bucketSeedAssetPath, 'needs bucket to be given');
+    }
+    const seedPrefix = props.bucketSeedPrefix ?? '';
+    if (seedPrefix !== '' && !/^([A-Za-z0-9!_.*'()-]+\/)+$/.test(seedPrefix)) {
+      invalid(this, 'bucketSeedPrefix', seedPrefix, "must be one or more path segments, each ending with '/'");
+    }
+    const seed = props.bucket && props.bucketSeedAssetPath
+      ? new s3assets.Asset(this, 'BucketSeed', { path: props.bucketSeedAssetPath })
+      : undefined;
 
     this.environment = {
       ...props.environment,
@@ -224,6 +273,12 @@ export class AppTier extends Construct implements ec2.IConnectable {
       'id app >/dev/null 2>&1 || useradd --system --home-dir /opt/app --shell /sbin/nologin app',
       `mkdir -p ${APP_DIRECTORY} /etc/cdk-three-tier`,
       ...source.commands,
+      ...(seed && props.bucket ? [
+        `aws s3 cp 's3://${seed.s3BucketName}/${seed.s3ObjectKey}' /tmp/seed.zip --only-show-errors`,
+        'rm -rf /tmp/seed && mkdir -p /tmp/seed && unzip -o -q /tmp/seed.zip -d /tmp/seed',
+        `aws s3 cp --recursive /tmp/seed 's3://${props.bucket.bucketName}/${seedPrefix}' --only-show-errors`,
+        'rm -rf /tmp/seed /tmp/seed.zip',
+      ] : []),
       `chown -R root:app ${APP_DIRECTORY}`,
       `chmod -R u=rwX,g=rX,o= ${APP_DIRECTORY}`,
       'TOKEN=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60")',
@@ -262,6 +317,7 @@ export class AppTier extends Construct implements ec2.IConnectable {
       `curl -fsS --retry 30 --retry-delay 2 --retry-connrefused 'http://127.0.0.1:${this.port}${healthCheckPath}'`,
     ];
 
+    this.notificationTopic = props.notificationTopic ?? createNotificationTopic(this);
     const fleet = createFleet(this, {
       vpc: props.vpc,
       vpcSubnets,
@@ -270,37 +326,40 @@ export class AppTier extends Construct implements ec2.IConnectable {
       maxCapacity: props.maxCapacity ?? preset.appMaxCapacity,
       commands,
       description: 'App tier (API)',
+      notificationTopic: this.notificationTopic,
     });
     this.autoScalingGroup = fleet.autoScalingGroup;
     this.launchTemplate = fleet.launchTemplate;
     this.role = fleet.role;
     this.instanceSecurityGroup = fleet.securityGroup;
 
-    if (source.asset) {
-      // Exactly the app object, nothing else in the assets bucket.
+    // Exactly the app (and seed) objects, nothing else in the assets bucket.
+    for (const asset of [source.asset, seed]) {
+      if (!asset) continue;
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({
         actions: ['s3:GetObject'],
-        resources: [source.asset.bucket.arnForObjects(source.asset.s3ObjectKey)],
+        resources: [asset.bucket.arnForObjects(asset.s3ObjectKey)],
       }));
     }
     if (props.database) {
       props.database.grantSecretRead(this.role);
       props.database.connections.allowDefaultPortFrom(this.autoScalingGroup, 'App tier to database');
     }
-    props.bucket?.grantReadWrite(this.role);
+    if (props.bucket) this.grantBucketObjects(props.bucket);
 
     const lbSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
       vpc: props.vpc,
       description: 'App tier internal load balancer',
       allowAllOutbound: false,
     });
+    const deletionProtection = props.deletionProtection ?? preset.loadBalancerDeletionProtection;
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,
       vpcSubnets,
       internetFacing: false,
       securityGroup: lbSecurityGroup,
       dropInvalidHeaderFields: true,
-      deletionProtection: props.deletionProtection ?? preset.loadBalancerDeletionProtection,
+      deletionProtection,
     });
     this.accessLogBucket = props.accessLogBucket ?? createAccessLogBucket(this, preset.accessLogExpirationDays);
     enableAccessLogs(this.loadBalancer, this.accessLogBucket, 'app');
@@ -327,6 +386,13 @@ export class AppTier extends Construct implements ec2.IConnectable {
       open: false,
       defaultTargetGroups: [this.targetGroup],
     });
+    acknowledge(this.listener, 'internalListenerHttp');
+    if (!deletionProtection) acknowledge(this.loadBalancer, 'noDeletionProtection');
+    if (props.waf ?? true) {
+      this.webAcl = protectWithWaf(this, this.loadBalancer, 'app', preset.flowLogRetention);
+    } else {
+      acknowledge(this.loadBalancer, 'noWaf');
+    }
     this.autoScalingGroup.connections.allowFrom(this.loadBalancer, ec2.Port.tcp(this.port), 'Internal ALB to API');
     this.autoScalingGroup.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: cpuTarget });
 
@@ -335,6 +401,32 @@ export class AppTier extends Construct implements ec2.IConnectable {
       defaultPort: ec2.Port.tcp(this.listenerPort),
     });
     this.endpoint = `${this.loadBalancer.loadBalancerDnsName}:${this.listenerPort}`;
+  }
+
+  /**
+   * Lets the API read, write and delete the objects of one bucket (and list it), with explicit
+   * actions rather than wildcards; object keys are the only wildcard.
+   */
+  private grantBucketObjects(bucket: s3.IBucket): void {
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      resources: [bucket.arnForObjects('*')],
+    }));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+    }));
+    if (bucket.encryptionKey) {
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [bucket.encryptionKey.keyArn],
+      }));
+    }
+    const bucketResource = bucket.node.defaultChild as CfnResource | undefined;
+    if (bucketResource && CfnResource.isCfnResource(bucketResource)) {
+      acknowledge(this.role, 'objectLevelWildcards',
+        [`AwsSolutions-IAM5[Resource::<${Stack.of(bucketResource).getLogicalId(bucketResource)}.Arn>/*]`]);
+    }
   }
 
   /**

@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,7 +8,11 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Preset } from '../platform/preset';
+import { acknowledge } from '../private/compliance';
 import { checkIntRange, checkOrder, invalid } from '../private/validation';
+
+/** Characters left out of generated passwords (the set aws-cdk-lib uses for RDS). */
+const EXCLUDE_CHARACTERS = " %+~`#$&*()|[]{}:;<>?!'/@\"\\";
 
 /** Enhanced monitoring intervals RDS accepts, in seconds (0 turns it off). */
 const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60];
@@ -175,6 +180,14 @@ export interface DataTierProps {
    * @default - on where the instance class supports it (not on micro and small)
    */
   readonly performanceInsights?: boolean;
+
+  /**
+   * Back the database up with an AWS Backup plan (a vault encrypted with the tier's key), on top of
+   * RDS automated backups.
+   *
+   * @default - from the preset (dev false, staging daily with 35-day retention, prod daily + monthly kept 1 year)
+   */
+  readonly backupPlan?: boolean;
 }
 
 /**
@@ -200,6 +213,10 @@ export class DataTier extends Construct implements IDataTier {
   public readonly securityGroup: ec2.SecurityGroup;
   /** The Secrets Manager endpoint the tier created for rotation, if any. */
   public readonly secretsManagerEndpoint?: ec2.InterfaceVpcEndpoint;
+  /** The AWS Backup plan, if on. */
+  public readonly backupPlan?: backup.BackupPlan;
+  /** The AWS Backup vault, if the plan is on. */
+  public readonly backupVault?: backup.BackupVault;
   /** The rotation schedule, if rotation is on. */
   public readonly rotation?: secretsmanager.SecretRotation;
   /** Host name of the database endpoint. */
@@ -323,6 +340,10 @@ export class DataTier extends Construct implements IDataTier {
       enablePerformanceInsights: this.performanceInsightsEnabled,
       performanceInsightEncryptionKey: this.performanceInsightsEnabled ? this.encryptionKey : undefined,
     });
+    acknowledge(this.database, 'defaultDatabasePort');
+    if (!(props.deletionProtection ?? preset.databaseDeletionProtection)) acknowledge(this.database, 'noDeletionProtection');
+    if (!multiAz) acknowledge(this.database, 'singleAzDatabase');
+    if (monitoringSeconds > 0) acknowledge(this.database, 'awsManagedMonitoringPolicy');
     this.secret = this.database.secret!;
     this.endpointAddress = this.database.dbInstanceEndpointAddress;
     this.connections = new ec2.Connections({
@@ -348,12 +369,36 @@ export class DataTier extends Construct implements IDataTier {
         allowAllOutbound: false,
       });
       rotationSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to Secrets Manager');
-      this.rotation = this.database.addRotationSingleUser({
-        automaticallyAfter: rotationInterval,
+      // The target is this tier (literal port) rather than the instance (port token), so the
+      // security group rule reads 3306 to rule checkers.
+      this.rotation = new secretsmanager.SecretRotation(this.database, 'RotationSingleUser', {
+        application: secretsmanager.SecretRotationApplication.MYSQL_ROTATION_SINGLE_USER,
+        secret: this.secret,
+        target: this,
+        vpc: props.vpc,
         vpcSubnets: props.rotationSubnets ?? vpcSubnets,
         endpoint,
         securityGroup: rotationSecurityGroup,
+        automaticallyAfter: rotationInterval,
+        excludeCharacters: EXCLUDE_CHARACTERS,
       });
+    }
+
+    const backupPlanOn = props.backupPlan ?? preset.backupPlan;
+    if (backupPlanOn) {
+      this.backupVault = new backup.BackupVault(this, 'BackupVault', {
+        encryptionKey: this.encryptionKey,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      this.backupPlan = preset.name === 'prod'
+        ? backup.BackupPlan.dailyMonthly1YearRetention(this, 'BackupPlan', this.backupVault)
+        : backup.BackupPlan.daily35DayRetention(this, 'BackupPlan', this.backupVault);
+      const selection = this.backupPlan.addSelection('Selection', {
+        resources: [backup.BackupResource.fromRdsDatabaseInstance(this.database)],
+      });
+      acknowledge(selection, 'awsManagedBackupPolicy');
+    } else {
+      acknowledge(this.database, 'noBackupPlan');
     }
   }
 

@@ -1,4 +1,4 @@
-import { Aws, RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,6 +9,9 @@ import { InterfaceEndpointService } from './endpoints';
 import { awsService, endpointId } from '../private/endpoints';
 import { NatMode } from './nat-mode';
 import { Preset } from '../platform/preset';
+import { acknowledge } from '../private/compliance';
+import { createLogKey } from '../private/fleet';
+import { ManagedPolicyRole } from '../private/managed-policy-role';
 import { checkIntRange, invalid } from '../private/validation';
 
 /**
@@ -146,20 +149,7 @@ export class NetworkTier extends Construct {
       });
     }
 
-    this.flowLogKey = new kms.Key(this, 'FlowLogKey', {
-      description: `Encrypts the VPC flow logs of ${this.node.path}`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.flowLogKey.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'AllowCloudWatchLogs',
-      principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: {
-        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*` },
-      },
-    }));
+    this.flowLogKey = createLogKey(this, 'FlowLogKey', 'the VPC flow logs');
     this.flowLogGroup = new logs.LogGroup(this, 'FlowLogGroup', {
       retention: props.flowLogRetention ?? preset.flowLogRetention,
       encryptionKey: this.flowLogKey,
@@ -181,7 +171,10 @@ export class NetworkTier extends Construct {
       ],
       flowLogs: {
         FlowLogs: {
-          destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup, new ManagedPolicyRole(this, 'FlowLogRole', {
+            assumedBy: new iam.ServicePrincipal('vpc-flow-logs.amazonaws.com'),
+            description: `Delivers the VPC flow logs of ${this.node.path}`,
+          })),
           trafficType: ec2.FlowLogTrafficType.ALL,
         },
       },
@@ -190,6 +183,14 @@ export class NetworkTier extends Construct {
     if (this.vpc.availabilityZones.length < this.maxAzs) {
       invalid(this, 'maxAzs', this.maxAzs,
         `needs a stack with an explicit account and region: this stack offers ${this.vpc.availabilityZones.length} AZs (an environment-agnostic stack gets 2)`);
+    }
+
+    for (const subnet of this.vpc.publicSubnets) {
+      const route = subnet.node.tryFindChild('DefaultRoute');
+      if (route) acknowledge(route, 'publicRouteToInternetGateway');
+    }
+    for (const instance of this.natInstanceProvider?.gatewayInstances ?? []) {
+      acknowledge(instance, 'natInstance');
     }
 
     this.s3Endpoint = this.vpc.addGatewayEndpoint('S3Endpoint', {

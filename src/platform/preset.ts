@@ -65,6 +65,8 @@ export interface PresetValues {
   readonly databaseRemovalPolicy: RemovalPolicy;
   /** Enhanced monitoring interval of the database. */
   readonly monitoringInterval: Duration;
+  /** AWS Backup plan for the database. */
+  readonly backupPlan: boolean;
 }
 
 const t = (c: ec2.InstanceClass, s: ec2.InstanceSize) => ec2.InstanceType.of(c, s);
@@ -103,6 +105,7 @@ export class Preset {
       databaseDeletionProtection: false,
       databaseRemovalPolicy: RemovalPolicy.DESTROY,
       monitoringInterval: Duration.seconds(60),
+      backupPlan: false,
     });
   }
 
@@ -134,6 +137,7 @@ export class Preset {
       databaseDeletionProtection: false,
       databaseRemovalPolicy: RemovalPolicy.SNAPSHOT,
       monitoringInterval: Duration.seconds(60),
+      backupPlan: true,
     });
   }
 
@@ -165,6 +169,7 @@ export class Preset {
       databaseDeletionProtection: true,
       databaseRemovalPolicy: RemovalPolicy.SNAPSHOT,
       monitoringInterval: Duration.seconds(30),
+      backupPlan: true,
     });
   }
 

@@ -1,5 +1,7 @@
-import { CfnOutput, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -11,7 +13,8 @@ import { DataTier } from '../data/data-tier';
 import { InterfaceEndpointService } from '../network/endpoints';
 import { NatMode } from '../network/nat-mode';
 import { NetworkTier } from '../network/network-tier';
-import { createAccessLogBucket } from '../private/fleet';
+import { acknowledge } from '../private/compliance';
+import { createAccessLogBucket, createNotificationTopic, enableServerAccessLogs } from '../private/fleet';
 import { invalid } from '../private/validation';
 import { WebTier } from '../web/web-tier';
 
@@ -98,6 +101,27 @@ export interface PlatformDataOptions {
 }
 
 /**
+ * The platform's application bucket.
+ */
+export interface PlatformBucketOptions {
+  /**
+   * A directory whose files are copied into the bucket at deploy time (e.g. product images): each
+   * app instance copies them at boot, before it signals success, so a deployment completes only
+   * once they are there. Meant for small sets of reference files.
+   *
+   * @default - nothing is seeded
+   */
+  readonly seedAssetPath?: string;
+
+  /**
+   * Key prefix of the seeded files (ends with '/').
+   *
+   * @default - the bucket's root
+   */
+  readonly seedPrefix?: string;
+}
+
+/**
  * Props of the platform.
  */
 export interface ThreeTierPlatformProps {
@@ -117,6 +141,13 @@ export interface ThreeTierPlatformProps {
   readonly web?: PlatformWebOptions;
   /** @default - preset values */
   readonly data?: PlatformDataOptions;
+  /**
+   * An application bucket (KMS-encrypted, versioned, public access blocked, TLS only, retained)
+   * that the app tier may read and write, passed to the API as `APP_BUCKET`.
+   *
+   * @default - no application bucket
+   */
+  readonly applicationBucket?: PlatformBucketOptions;
 }
 
 /**
@@ -140,6 +171,12 @@ export class ThreeTierPlatform extends Construct {
   public readonly siteUrl: string;
   /** The bucket with both load balancers' access logs. */
   public readonly accessLogBucket: s3.Bucket;
+  /** The topic receiving both Auto Scaling Groups' notifications. */
+  public readonly notificationTopic: sns.Topic;
+  /** The application bucket, if requested. */
+  public readonly applicationBucket?: s3.Bucket;
+  /** The key of the application bucket, if requested. */
+  public readonly applicationBucketKey?: kms.Key;
 
   constructor(scope: Construct, id: string, props: ThreeTierPlatformProps) {
     super(scope, id);
@@ -155,6 +192,10 @@ export class ThreeTierPlatform extends Construct {
     const smEndpoint = this.network.endpoint(InterfaceEndpointService.SECRETS_MANAGER);
 
     this.accessLogBucket = createAccessLogBucket(this, this.preset.values.accessLogExpirationDays);
+    acknowledge(this.accessLogBucket, 'accessLogBucketSseS3');
+    acknowledge(this.accessLogBucket, 'accessLogBucketNoServerAccessLogs');
+    acknowledge(this.accessLogBucket, 'logBucketReplication');
+    this.notificationTopic = createNotificationTopic(this);
 
     this.data = new DataTier(this, 'Data', {
       vpc: this.vpc,
@@ -165,12 +206,39 @@ export class ThreeTierPlatform extends Construct {
       rotationSubnets: smEndpoint ? this.network.dataSubnets : this.network.appSubnets,
     });
 
+    const bucketOptions = props.applicationBucket;
+    if (bucketOptions) {
+      this.applicationBucketKey = new kms.Key(this, 'ApplicationBucketKey', {
+        description: `Encrypts the application bucket of ${this.node.path}`,
+        enableKeyRotation: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      this.applicationBucket = new s3.Bucket(this, 'ApplicationBucket', {
+        encryption: s3.BucketEncryption.KMS,
+        encryptionKey: this.applicationBucketKey,
+        bucketKeyEnabled: true,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        minimumTLSVersion: 1.2,
+        versioned: true,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      enableServerAccessLogs(this.applicationBucket, this.accessLogBucket, 'application-bucket/');
+      acknowledge(this.applicationBucket, 'logBucketReplication');
+    }
+
     this.app = new AppTier(this, 'App', {
       vpc: this.vpc,
       vpcSubnets: this.network.appSubnets,
       preset: this.preset,
       database: this.data,
+      bucket: this.applicationBucket,
+      bucketSeedAssetPath: bucketOptions?.seedAssetPath,
+      bucketSeedPrefix: bucketOptions?.seedPrefix,
       accessLogBucket: this.accessLogBucket,
+      notificationTopic: this.notificationTopic,
       ...props.app,
     });
 
@@ -182,6 +250,7 @@ export class ThreeTierPlatform extends Construct {
       apiEndpoint: this.app.endpoint,
       apiExactPaths: props.app.publicPaths,
       accessLogBucket: this.accessLogBucket,
+      notificationTopic: this.notificationTopic,
       ...props.web,
     });
 

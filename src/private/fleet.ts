@@ -3,8 +3,12 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { acknowledge } from './compliance';
+import { ManagedPolicyRole } from './managed-policy-role';
 import { checkIntRange, checkOrder } from './validation';
 
 /** What a tier's instance fleet is built from. */
@@ -19,11 +23,13 @@ export interface FleetProps {
   /** Commands run at boot; a success signal to CloudFormation is appended. */
   readonly commands: string[];
   readonly description: string;
+  /** Topic for Auto Scaling notifications. */
+  readonly notificationTopic: sns.ITopic;
 }
 
 /** An instance fleet: role, security group, launch template and Auto Scaling Group. */
 export interface Fleet {
-  readonly role: iam.Role;
+  readonly role: ManagedPolicyRole;
   readonly securityGroup: ec2.SecurityGroup;
   readonly launchTemplate: ec2.LaunchTemplate;
   readonly autoScalingGroup: autoscaling.AutoScalingGroup;
@@ -51,11 +57,12 @@ export function createFleet(scope: Construct, props: FleetProps): Fleet {
   const rootVolumeGiB = props.rootVolumeGiB ?? 16;
   checkIntRange(scope, 'rootVolumeGiB', rootVolumeGiB, 8, 1024);
 
-  const role = new iam.Role(scope, 'InstanceRole', {
+  const role = new ManagedPolicyRole(scope, 'InstanceRole', {
     assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
     description: `Instances of ${scope.node.path}`,
     managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
   });
+  acknowledge(role, 'awsManagedInstancePolicy');
 
   const securityGroup = new ec2.SecurityGroup(scope, 'InstanceSecurityGroup', {
     vpc: props.vpc,
@@ -117,6 +124,7 @@ export function createFleet(scope: Construct, props: FleetProps): Fleet {
       pauseTime: SIGNAL_TIMEOUT,
     }),
     groupMetrics: [autoscaling.GroupMetrics.all()],
+    notifications: [{ topic: props.notificationTopic }],
   });
   userData.addSignalOnExitCommand(autoScalingGroup);
 
@@ -164,4 +172,75 @@ export function enableAccessLogs(loadBalancer: elbv2.ApplicationLoadBalancer, bu
     resources: [bucket.arnForObjects(`${prefix}/AWSLogs/${Aws.ACCOUNT_ID}/*`)],
   }));
   if (result.policyDependable) loadBalancer.node.addDependency(result.policyDependable);
+}
+
+/**
+ * Sends a bucket's server access logs to the log bucket through a bucket policy (the log bucket
+ * has ACLs disabled, so the ACL-based delivery aws-cdk-lib uses without a feature flag is not an option).
+ */
+export function enableServerAccessLogs(bucket: s3.Bucket, logBucket: s3.IBucket, prefix: string): void {
+  (bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
+    destinationBucketName: logBucket.bucketName,
+    logFilePrefix: prefix,
+  };
+  logBucket.addToResourcePolicy(new iam.PolicyStatement({
+    principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+    actions: ['s3:PutObject'],
+    resources: [logBucket.arnForObjects(`${prefix}*`)],
+    conditions: {
+      ArnLike: { 'aws:SourceArn': bucket.bucketArn },
+      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+    },
+  }));
+}
+
+/**
+ * Creates the topic for Auto Scaling notifications: encrypted with a customer managed key that SNS
+ * may use on behalf of this account's principals (Auto Scaling publishes with its service-linked
+ * role), TLS-only publishing.
+ */
+export function createNotificationTopic(scope: Construct): sns.Topic {
+  const key = new kms.Key(scope, 'NotificationKey', {
+    description: `Encrypts the notification topic of ${scope.node.path}`,
+    enableKeyRotation: true,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'AllowSnsForThisAccount',
+    principals: [new iam.AnyPrincipal()],
+    actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+    resources: ['*'],
+    conditions: {
+      StringEquals: {
+        'kms:CallerAccount': Aws.ACCOUNT_ID,
+        'kms:ViaService': `sns.${Aws.REGION}.amazonaws.com`,
+      },
+    },
+  }));
+  return new sns.Topic(scope, 'NotificationTopic', {
+    masterKey: key,
+    enforceSSL: true,
+  });
+}
+
+/**
+ * Creates a customer managed key (rotation on) that CloudWatch Logs in this account and region may
+ * use for log groups.
+ */
+export function createLogKey(scope: Construct, id: string, purpose: string): kms.Key {
+  const key = new kms.Key(scope, id, {
+    description: `Encrypts ${purpose} of ${scope.node.path}`,
+    enableKeyRotation: true,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'AllowCloudWatchLogs',
+    principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+    resources: ['*'],
+    conditions: {
+      ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*` },
+    },
+  }));
+  return key;
 }

@@ -9,10 +9,14 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { renderNginxConfig } from './nginx-config';
 import { HttpOnlyPolicy, Preset } from '../platform/preset';
-import { createAccessLogBucket, createFleet, enableAccessLogs } from '../private/fleet';
+import { acknowledge } from '../private/compliance';
+import { createAccessLogBucket, createFleet, createNotificationTopic, enableAccessLogs } from '../private/fleet';
+import { protectWithWaf } from '../private/waf';
 import { checkIntRange, checkPath, invalid } from '../private/validation';
 
 /**
@@ -161,6 +165,21 @@ export interface WebTierProps {
    * @default - a new bucket (SSE-S3, versioned, TLS only, public access blocked, expiring objects)
    */
   readonly accessLogBucket?: s3.IBucket;
+
+  /**
+   * Protect the load balancer with a regional WAF web ACL (AWS managed rule groups: IP reputation,
+   * core rule set, known bad inputs, SQL injection).
+   *
+   * @default true
+   */
+  readonly waf?: boolean;
+
+  /**
+   * Topic receiving the Auto Scaling Group's launch and termination notifications.
+   *
+   * @default - a new KMS-encrypted topic
+   */
+  readonly notificationTopic?: sns.ITopic;
 }
 
 /**
@@ -195,6 +214,10 @@ export class WebTier extends Construct implements ec2.IConnectable {
   public readonly nginxConfig: string;
   /** Connections of the NGINX instances. */
   public readonly connections: ec2.Connections;
+  /** The WAF web ACL protecting the load balancer, if on. */
+  public readonly webAcl?: wafv2.CfnWebACL;
+  /** The topic receiving Auto Scaling notifications. */
+  public readonly notificationTopic: sns.ITopic;
 
   constructor(scope: Construct, id: string, props: WebTierProps) {
     super(scope, id);
@@ -265,6 +288,7 @@ export class WebTier extends Construct implements ec2.IConnectable {
       `curl -fsS --retry 10 --retry-delay 3 --retry-connrefused 'http://127.0.0.1${healthCheckPath}'`,
     ];
 
+    this.notificationTopic = props.notificationTopic ?? createNotificationTopic(this);
     const fleet = createFleet(this, {
       vpc: props.vpc,
       vpcSubnets: props.instanceSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
@@ -273,6 +297,7 @@ export class WebTier extends Construct implements ec2.IConnectable {
       maxCapacity: props.maxCapacity ?? preset.webMaxCapacity,
       commands,
       description: 'Web tier (NGINX)',
+      notificationTopic: this.notificationTopic,
     });
     this.autoScalingGroup = fleet.autoScalingGroup;
     this.launchTemplate = fleet.launchTemplate;
@@ -293,13 +318,15 @@ export class WebTier extends Construct implements ec2.IConnectable {
       description: 'Web tier public load balancer',
       allowAllOutbound: false,
     });
+    acknowledge(lbSecurityGroup, 'publicLoadBalancerOpen');
+    const deletionProtection = props.deletionProtection ?? preset.loadBalancerDeletionProtection;
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,
       vpcSubnets: props.loadBalancerSubnets ?? { subnetType: ec2.SubnetType.PUBLIC },
       internetFacing: true,
       securityGroup: lbSecurityGroup,
       dropInvalidHeaderFields: true,
-      deletionProtection: props.deletionProtection ?? preset.loadBalancerDeletionProtection,
+      deletionProtection,
       http2Enabled: true,
     });
     this.accessLogBucket = props.accessLogBucket ?? createAccessLogBucket(this, props.accessLogExpirationDays ?? preset.accessLogExpirationDays);
@@ -344,6 +371,13 @@ export class WebTier extends Construct implements ec2.IConnectable {
         open: true,
         defaultTargetGroups: [this.targetGroup],
       });
+      acknowledge(this.listener, 'httpOnlyChosen');
+    }
+    if (!deletionProtection) acknowledge(this.loadBalancer, 'noDeletionProtection');
+    if (props.waf ?? true) {
+      this.webAcl = protectWithWaf(this, this.loadBalancer, 'web', preset.flowLogRetention);
+    } else {
+      acknowledge(this.loadBalancer, 'noWaf');
     }
     // The load balancer reaches the instances on the NGINX port only.
     this.autoScalingGroup.connections.allowFrom(this.loadBalancer, ec2.Port.tcp(80), 'Public ALB to NGINX');

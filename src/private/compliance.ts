@@ -1,0 +1,134 @@
+import { Validations } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+
+/** The cdk-nag packs the library is checked against, by rule-ID prefix. */
+export const PACK_PREFIXES = ['AwsSolutions', 'NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'];
+
+/**
+ * One acknowledgement the library makes: the rules (without pack prefix where the rule exists in
+ * several packs) and the reason a security reviewer is given.
+ */
+export interface Acknowledgement {
+  /** Full rule IDs, e.g. `AwsSolutions-EC23` or `NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW`. */
+  readonly rules: string[];
+  /** Why the finding is accepted. */
+  readonly reason: string;
+}
+
+const everyPack = (rule: string) => PACK_PREFIXES.slice(1).map((p) => `${p}-${rule}`);
+
+/**
+ * Every acknowledgement the library makes. The README lists these (generated from this table) and
+ * a test fails when a synthesized stack carries an acknowledgement that is not here.
+ */
+export const ACKNOWLEDGEMENTS = {
+  publicLoadBalancerOpen: {
+    rules: ['AwsSolutions-EC23'],
+    reason: 'The internet-facing load balancer is the public entry point: it must accept 443 (and 80 for the redirect) from anywhere; it forwards only to the web instances, and WAF filters requests.',
+  },
+  publicRouteToInternetGateway: {
+    rules: everyPack('VPCNoUnrestrictedRouteToIGW'),
+    reason: 'Only the public subnets route 0.0.0.0/0 to the internet gateway: they hold nothing but the internet-facing load balancer and NAT; instances and the database are in subnets without such a route.',
+  },
+  awsManagedInstancePolicy: {
+    rules: ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]'],
+    reason: 'AmazonSSMManagedInstanceCore is the AWS-maintained minimum for Session Manager and patching (no SSH, no key pairs); AWS updates it as the agent changes.',
+  },
+  awsManagedMonitoringPolicy: {
+    rules: ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]'],
+    reason: 'AmazonRDSEnhancedMonitoringRole is the AWS-maintained policy RDS enhanced monitoring requires; it only writes the RDSOSMetrics log group.',
+  },
+  awsManagedBackupPolicy: {
+    rules: [
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores]',
+    ],
+    reason: 'The AWS Backup service role policies are AWS-maintained and scoped to the backup selection.',
+  },
+  defaultDatabasePort: {
+    rules: ['AwsSolutions-RDS11'],
+    reason: 'A non-default port is obscurity, not a control: the database is in isolated subnets and its security group admits only the app tier (and the rotation function) on that port.',
+  },
+  logBucketReplication: {
+    rules: everyPack('S3BucketReplicationEnabled'),
+    reason: 'Buckets are versioned and retained; cross-region replication is a disaster-recovery decision with its own cost and data-residency questions, left to the user (add a replication rule on the exposed bucket).',
+  },
+  accessLogBucketSseS3: {
+    rules: everyPack('S3DefaultEncryptionKMS'),
+    reason: 'Elastic Load Balancing delivers access logs only to buckets encrypted with SSE-S3 (S3-managed keys), not SSE-KMS.',
+  },
+  accessLogBucketNoServerAccessLogs: {
+    rules: ['AwsSolutions-S1'],
+    reason: 'This is the log bucket itself: logging it into itself would loop, and another log bucket would only move the question.',
+  },
+  internalListenerHttp: {
+    rules: [...everyPack('ALBHttpToHttpsRedirection'), ...everyPack('ELBv2ACMCertificateRequired')],
+    reason: 'The internal load balancer is reachable only from the web tier security group inside the VPC; TLS on it would need a private CA. Traffic between tiers never leaves the VPC.',
+  },
+  httpOnlyChosen: {
+    rules: [...everyPack('ALBHttpToHttpsRedirection'), ...everyPack('ELBv2ACMCertificateRequired')],
+    reason: 'HTTP only was chosen explicitly (no certificate, allowed by the preset or by allowHttpOnly); give a certificate or domain to serve HTTPS.',
+  },
+  natInstance: {
+    rules: [
+      'AwsSolutions-EC28', 'AwsSolutions-EC29',
+      ...everyPack('EC2InstanceNoPublicIp'), ...everyPack('EC2InstanceDetailedMonitoringEnabled'),
+      ...everyPack('EC2IMDSv2Enabled'), ...everyPack('EC2InstanceProfileAttached'),
+      'NIST.800.53.R5-EC2EBSOptimizedInstance', 'HIPAA.Security-EC2EBSOptimizedInstance',
+      'AwsSolutions-EC26', ...everyPack('EC2InstancesInVPC'),
+    ],
+    reason: 'NatMode.instance() (the dev preset) is a single cheap NAT instance: it needs a public IP to forward traffic, is replaceable, and carries no data. Use a NAT gateway mode for production.',
+  },
+  noDeletionProtection: {
+    rules: ['AwsSolutions-RDS10', ...everyPack('RDSInstanceDeletionProtectionEnabled'), ...everyPack('ELBDeletionProtectionEnabled')],
+    reason: 'Deletion protection is off by the preset (dev, staging) or by choice, so the environment can be torn down; the prod preset turns it on.',
+  },
+  singleAzDatabase: {
+    rules: ['AwsSolutions-RDS3', ...everyPack('RDSMultiAZSupport')],
+    reason: 'The dev preset runs a single-AZ database to halve its cost; staging and prod are Multi-AZ.',
+  },
+  noBackupPlan: {
+    rules: [...everyPack('RDSInBackupPlan')],
+    reason: 'The preset turns off the AWS Backup plan to save cost; RDS automated backups with point-in-time recovery remain on.',
+  },
+  noWaf: {
+    rules: ['NIST.800.53.R5-ALBWAFEnabled', 'PCI.DSS.321-ALBWAFEnabled'],
+    reason: 'WAF was turned off explicitly (waf: false).',
+  },
+  seedFunction: {
+    rules: [
+      'AwsSolutions-L1', ...everyPack('LambdaConcurrency'), ...everyPack('LambdaDLQ'), ...everyPack('LambdaInsideVPC'),
+      'AwsSolutions-IAM5[Resource::<ApplicationBucket>/*]', 'AwsSolutions-IAM5[Resource::<CDK assets bucket>/*]',
+    ],
+    reason: 'The seed function (aws-cdk-lib BucketDeployment) runs only during deployments, invoked by CloudFormation: it needs no concurrency limit or dead-letter queue, reaches S3 and the assets bucket without a VPC, and its runtime is chosen by aws-cdk-lib.',
+  },
+  objectLevelWildcards: {
+    rules: ['AwsSolutions-IAM5[objects of one bucket]'],
+    reason: 'Object keys are chosen at run time: access is granted to the objects (bucket ARN + /*) of exactly one bucket, never to other buckets; KMS actions are limited to that bucket key.',
+  },
+} satisfies Record<string, Acknowledgement>;
+
+/** The names of the acknowledgements. */
+export type AcknowledgementName = keyof typeof ACKNOWLEDGEMENTS;
+
+/**
+ * Acknowledges findings on one construct (and its children). `findings` lists the exact finding IDs
+ * where a rule reports per-finding IDs (e.g. `AwsSolutions-IAM5[Resource::...]`); otherwise the
+ * acknowledgement's rules are used as they are.
+ */
+export function acknowledge(scope: IConstruct, name: AcknowledgementName, findings?: string[]): void {
+  const ack = ACKNOWLEDGEMENTS[name];
+  const reason = `[cdk-three-tier:${name}] ${ack.reason}`;
+  for (const id of findings ?? ack.rules) {
+    if (id.includes('::')) {
+      // Finding IDs such as `AwsSolutions-IAM4[Policy::arn:...]` contain '::', which
+      // `Validations.acknowledge()` reserves for its prefix: record them in the same metadata entry
+      // it writes (and cdk-nag reads) directly.
+      const key = Validations.ACKNOWLEDGED_RULES_METADATA_KEY;
+      const previous = scope.node.metadata.filter((m) => m.type === key).pop()?.data ?? {};
+      scope.node.addMetadata(key, { ...previous, [id]: reason });
+    } else {
+      Validations.of(scope).acknowledge({ id, reason });
+    }
+  }
+}
