@@ -1,9 +1,12 @@
 import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -65,9 +68,33 @@ export interface AppTierProps {
   /**
    * Port of the internal load balancer's listener (1 to 65535).
    *
-   * @default 80
+   * @default - 443 with a certificate, otherwise 80
    */
   readonly listenerPort?: number;
+
+  /**
+   * Certificate of the internal load balancer: with it, the listener is HTTPS and the web tier
+   * verifies the certificate for `domainName`.
+   *
+   * @default - a DNS-validated certificate when `domainName` and `hostedZone` are given, otherwise
+   * HTTP inside the VPC
+   */
+  readonly certificate?: acm.ICertificate;
+
+  /**
+   * Domain name of the internal load balancer (what the certificate is for).
+   *
+   * @default - the load balancer's DNS name
+   */
+  readonly domainName?: string;
+
+  /**
+   * Hosted zone for `domainName`: gets an alias record to the internal load balancer and the
+   * certificate's validation records.
+   *
+   * @default - no DNS record
+   */
+  readonly hostedZone?: route53.IHostedZone;
 
   /**
    * Extra environment variables of the API. `PORT`, `DB_*`, `APP_BUCKET` and `AWS_REGION` are set
@@ -202,6 +229,10 @@ export class AppTier extends Construct implements ec2.IConnectable {
   public readonly accessLogBucket: s3.IBucket;
   /** `host:port` of the internal load balancer, what the web tier proxies to. */
   public readonly endpoint: string;
+  /** The name the internal load balancer's certificate is for, when its listener is HTTPS. */
+  public readonly tlsServerName?: string;
+  /** The internal load balancer's certificate, if any. */
+  public readonly certificate?: acm.ICertificate;
   /** Port of the internal load balancer's listener. */
   public readonly listenerPort: number;
   /** Port the API listens on. */
@@ -221,7 +252,17 @@ export class AppTier extends Construct implements ec2.IConnectable {
 
     this.port = props.port ?? 8080;
     checkIntRange(this, 'port', this.port, 1024, 65535);
-    this.listenerPort = props.listenerPort ?? 80;
+    if ((props.certificate || props.hostedZone) && !props.domainName) {
+      invalid(this, 'domainName', props.domainName, 'is required with certificate or hostedZone (the name the certificate is verified for)');
+    }
+    this.certificate = props.certificate ?? (props.domainName && props.hostedZone
+      ? new acm.Certificate(this, 'Certificate', {
+        domainName: props.domainName,
+        validation: acm.CertificateValidation.fromDns(props.hostedZone),
+      })
+      : undefined);
+    this.tlsServerName = this.certificate ? props.domainName : undefined;
+    this.listenerPort = props.listenerPort ?? (this.certificate ? 443 : 80);
     checkPort(this, 'listenerPort', this.listenerPort);
     const healthCheckPath = props.healthCheckPath ?? '/healthz';
     checkPath(this, 'healthCheckPath', healthCheckPath);
@@ -382,11 +423,20 @@ export class AppTier extends Construct implements ec2.IConnectable {
     });
     this.listener = this.loadBalancer.addListener('Listener', {
       port: this.listenerPort,
-      protocol: elbv2.ApplicationProtocol.HTTP,
+      protocol: this.certificate ? elbv2.ApplicationProtocol.HTTPS : elbv2.ApplicationProtocol.HTTP,
+      certificates: this.certificate ? [this.certificate] : undefined,
+      sslPolicy: this.certificate ? elbv2.SslPolicy.RECOMMENDED_TLS : undefined,
       open: false,
       defaultTargetGroups: [this.targetGroup],
     });
-    acknowledge(this.listener, 'internalListenerHttp');
+    if (!this.certificate) acknowledge(this.listener, 'internalListenerHttp');
+    if (props.domainName && props.hostedZone) {
+      new route53.ARecord(this, 'AliasRecord', {
+        zone: props.hostedZone,
+        recordName: props.domainName,
+        target: route53.RecordTarget.fromAlias(new targets.LoadBalancerTarget(this.loadBalancer)),
+      });
+    }
     if (!deletionProtection) acknowledge(this.loadBalancer, 'noDeletionProtection');
     if (props.waf ?? true) {
       this.webAcl = protectWithWaf(this, this.loadBalancer, 'app', preset.flowLogRetention);
@@ -400,7 +450,7 @@ export class AppTier extends Construct implements ec2.IConnectable {
       securityGroups: [lbSecurityGroup],
       defaultPort: ec2.Port.tcp(this.listenerPort),
     });
-    this.endpoint = `${this.loadBalancer.loadBalancerDnsName}:${this.listenerPort}`;
+    this.endpoint = `${this.tlsServerName ?? this.loadBalancer.loadBalancerDnsName}:${this.listenerPort}`;
   }
 
   /**

@@ -368,7 +368,13 @@ export class DataTier extends Construct implements IDataTier {
         description: 'Data tier credential rotation function',
         allowAllOutbound: false,
       });
-      rotationSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to Secrets Manager');
+      if (endpoint) {
+        // The rotation function reaches Secrets Manager only through the endpoint (the classic
+        // "rotation times out in isolated subnets" pitfall is a missing rule here).
+        endpoint.connections.allowDefaultPortFrom(rotationSecurityGroup, 'Rotation function to Secrets Manager endpoint');
+      } else {
+        rotationSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to Secrets Manager through NAT');
+      }
       // The target is this tier (literal port) rather than the instance (port token), so the
       // security group rule reads 3306 to rule checkers.
       this.rotation = new secretsmanager.SecretRotation(this.database, 'RotationSingleUser', {

@@ -110,6 +110,8 @@ export class NetworkTier extends Construct {
   public readonly maxAzs: number;
   /** The VPC CIDR. */
   public readonly cidr: string;
+  /** The security group shared by the interface endpoints, if there are any. */
+  public readonly endpointSecurityGroup?: ec2.SecurityGroup;
   /** The interface endpoints in effect. */
   public readonly interfaceEndpointServices: InterfaceEndpointService[];
 
@@ -198,12 +200,20 @@ export class NetworkTier extends Construct {
       subnets: [this.webSubnets, this.appSubnets, this.dataSubnets],
     });
 
+    if (this.interfaceEndpointServices.length > 0) {
+      this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+        vpc: this.vpc,
+        description: 'Interface VPC endpoints: HTTPS from the tiers wired to them',
+        allowAllOutbound: false,
+      });
+    }
     for (const service of this.interfaceEndpointServices) {
       this.endpoints.set(service, this.vpc.addInterfaceEndpoint(endpointId(service), {
         service: awsService(service),
         subnets: this.appSubnets,
         privateDnsEnabled: true,
         open: false,
+        securityGroups: [this.endpointSecurityGroup!],
       }));
     }
   }
@@ -215,8 +225,8 @@ export class NetworkTier extends Construct {
 
   /** Lets a peer use the interface endpoints and the NAT instance (if any) on port 443. */
   public allowEgressFrom(peer: ec2.IConnectable): void {
-    for (const ep of this.endpoints.values()) {
-      ep.connections.allowDefaultPortFrom(peer);
+    if (this.endpointSecurityGroup) {
+      this.endpointSecurityGroup.connections.allowFrom(peer, ec2.Port.tcp(443), 'HTTPS to the interface endpoints');
     }
     if (this.natInstanceProvider) {
       this.natInstanceProvider.connections.allowFrom(peer, ec2.Port.tcp(443));

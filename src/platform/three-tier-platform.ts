@@ -82,6 +82,14 @@ export interface PlatformAppOptions {
   readonly minCapacity?: number;
   /** @default - from the preset */
   readonly maxCapacity?: number;
+  /**
+   * Encrypt web-to-app traffic: when the web tier has a `domainName` and `hostedZone`, the internal
+   * load balancer gets `internal-api.<domainName>`, a DNS-validated certificate and an HTTPS
+   * listener, and NGINX verifies that certificate.
+   *
+   * @default true
+   */
+  readonly internalTls?: boolean;
 }
 
 /**
@@ -192,9 +200,6 @@ export class ThreeTierPlatform extends Construct {
     const smEndpoint = this.network.endpoint(InterfaceEndpointService.SECRETS_MANAGER);
 
     this.accessLogBucket = createAccessLogBucket(this, this.preset.values.accessLogExpirationDays);
-    acknowledge(this.accessLogBucket, 'accessLogBucketSseS3');
-    acknowledge(this.accessLogBucket, 'accessLogBucketNoServerAccessLogs');
-    acknowledge(this.accessLogBucket, 'logBucketReplication');
     this.notificationTopic = createNotificationTopic(this);
 
     this.data = new DataTier(this, 'Data', {
@@ -229,7 +234,10 @@ export class ThreeTierPlatform extends Construct {
       acknowledge(this.applicationBucket, 'logBucketReplication');
     }
 
+    const internalTls = (props.app.internalTls ?? true) && props.web?.domainName && props.web?.hostedZone;
     this.app = new AppTier(this, 'App', {
+      domainName: internalTls ? `internal-api.${props.web!.domainName}` : undefined,
+      hostedZone: internalTls ? props.web!.hostedZone : undefined,
       vpc: this.vpc,
       vpcSubnets: this.network.appSubnets,
       preset: this.preset,
@@ -248,6 +256,7 @@ export class ThreeTierPlatform extends Construct {
       instanceSubnets: this.network.webSubnets,
       preset: this.preset,
       apiEndpoint: this.app.endpoint,
+      apiTlsServerName: this.app.tlsServerName,
       apiExactPaths: props.app.publicPaths,
       accessLogBucket: this.accessLogBucket,
       notificationTopic: this.notificationTopic,

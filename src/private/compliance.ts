@@ -58,12 +58,16 @@ export const ACKNOWLEDGEMENTS = {
     reason: 'Elastic Load Balancing delivers access logs only to buckets encrypted with SSE-S3 (S3-managed keys), not SSE-KMS.',
   },
   accessLogBucketNoServerAccessLogs: {
-    rules: ['AwsSolutions-S1'],
+    rules: ['AwsSolutions-S1', ...everyPack('S3BucketLoggingEnabled')],
     reason: 'This is the log bucket itself: logging it into itself would loop, and another log bucket would only move the question.',
   },
   internalListenerHttp: {
     rules: [...everyPack('ALBHttpToHttpsRedirection'), ...everyPack('ELBv2ACMCertificateRequired')],
     reason: 'The internal load balancer is reachable only from the web tier security group inside the VPC; TLS on it would need a private CA. Traffic between tiers never leaves the VPC.',
+  },
+  httpRedirectListener: {
+    rules: everyPack('ELBv2ACMCertificateRequired'),
+    reason: 'The HTTP listener only answers with a permanent redirect to HTTPS; it serves no content, so it has no certificate.',
   },
   httpOnlyChosen: {
     rules: [...everyPack('ALBHttpToHttpsRedirection'), ...everyPack('ELBv2ACMCertificateRequired')],

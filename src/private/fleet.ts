@@ -137,7 +137,7 @@ export function createFleet(scope: Construct, props: FleetProps): Fleet {
  */
 export function createAccessLogBucket(scope: Construct, expirationDays: number): s3.Bucket {
   checkIntRange(scope, 'accessLogExpirationDays', expirationDays, 1, 3650);
-  return new s3.Bucket(scope, 'AccessLogBucket', {
+  const bucket = new s3.Bucket(scope, 'AccessLogBucket', {
     encryption: s3.BucketEncryption.S3_MANAGED,
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     enforceSSL: true,
@@ -151,6 +151,10 @@ export function createAccessLogBucket(scope: Construct, expirationDays: number):
     }],
     removalPolicy: RemovalPolicy.RETAIN,
   });
+  acknowledge(bucket, 'accessLogBucketSseS3');
+  acknowledge(bucket, 'accessLogBucketNoServerAccessLogs');
+  acknowledge(bucket, 'logBucketReplication');
+  return bucket;
 }
 
 /**

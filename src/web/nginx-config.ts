@@ -98,6 +98,21 @@ export interface NginxConfigOptions {
    * @default 3
    */
   readonly proxyNextUpstreamTries?: number;
+
+  /**
+   * Call the upstreams over TLS and verify their certificate for this name (the internal ALB's
+   * domain name when the app tier has a certificate).
+   *
+   * @default - plain HTTP to the upstreams
+   */
+  readonly apiTlsServerName?: string;
+
+  /**
+   * CA bundle used to verify the upstreams' certificates when `apiTlsServerName` is set.
+   *
+   * @default '/etc/pki/tls/certs/ca-bundle.crt' (Amazon Linux 2023)
+   */
+  readonly apiTlsTrustedCertificate?: string;
 }
 
 /**
@@ -149,8 +164,20 @@ function render(options: NginxConfigOptions): string {
   }
   const listen = options.listenAddress ? `${options.listenAddress}:${listenPort}` : `${listenPort}`;
 
+  const tls = options.apiTlsServerName
+    ? [
+      `proxy_ssl_server_name on;`,
+      `proxy_ssl_name ${options.apiTlsServerName};`,
+      'proxy_ssl_verify on;',
+      'proxy_ssl_verify_depth 3;',
+      `proxy_ssl_trusted_certificate ${options.apiTlsTrustedCertificate ?? '/etc/pki/tls/certs/ca-bundle.crt'};`,
+      'proxy_ssl_protocols TLSv1.2 TLSv1.3;',
+      'proxy_ssl_session_reuse on;',
+    ]
+    : [];
   const proxyDirectives = [
-    'proxy_pass http://api_backend;',
+    `proxy_pass ${options.apiTlsServerName ? 'https' : 'http'}://api_backend;`,
+    ...tls,
     'proxy_http_version 1.1;',
     'proxy_set_header Connection "";',
     'proxy_set_header Host $host;',

@@ -32,6 +32,14 @@ export interface WebTierProps {
   readonly apiEndpoint: string;
 
   /**
+   * Call the API over TLS, verifying its certificate for this name (set when the app tier's
+   * internal load balancer has a certificate).
+   *
+   * @default - plain HTTP inside the VPC
+   */
+  readonly apiTlsServerName?: string;
+
+  /**
    * Exact paths besides `/api/` that NGINX also proxies to the API (e.g. its readiness path).
    *
    * @default - none
@@ -255,6 +263,7 @@ export class WebTier extends Construct implements ec2.IConnectable {
     this.nginxConfig = renderNginxConfig({
       apiUpstreams: [props.apiEndpoint],
       apiExactPaths: props.apiExactPaths,
+      apiTlsServerName: props.apiTlsServerName,
       healthCheckPath,
     });
     const commands = [
@@ -358,12 +367,13 @@ export class WebTier extends Construct implements ec2.IConnectable {
         open: true,
         defaultTargetGroups: [this.targetGroup],
       });
-      this.loadBalancer.addListener('HttpListener', {
+      const redirect = this.loadBalancer.addListener('HttpListener', {
         port: 80,
         protocol: elbv2.ApplicationProtocol.HTTP,
         open: true,
         defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
       });
+      acknowledge(redirect, 'httpRedirectListener');
     } else {
       this.listener = this.loadBalancer.addListener('HttpListener', {
         port: 80,
