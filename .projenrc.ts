@@ -104,6 +104,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '.tmp/',
     '__pycache__/',
     '*.tgz',
+    '.jsii.tabl.json',
   ],
   npmIgnoreOptions: { ignorePatterns: ['integ/', 'examples/', 'bench/', '.ci/', 'requirements-dev.txt', 'test-artifacts/', 'rosetta/'] },
 });
