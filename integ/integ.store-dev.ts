@@ -1,0 +1,4 @@
+import { storeIntegTest } from './store-platform';
+import { Preset } from '../src';
+
+storeIntegTest('Dev', Preset.dev()).synth();
