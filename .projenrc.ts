@@ -50,6 +50,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 
   eslintOptions: {
+    // One typed-lint project for sources, tests, integ tests and examples.
+    tsconfigPath: './tsconfig.dev.json',
+    projectService: false,
     dirs: ['src'],
     devdirs: ['test', 'integ', 'examples', 'bench'],
     ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'integ/**/*.snapshot/**', 'integ/store-app/dist/**', 'integ/store-app/web/**'],

@@ -1,6 +1,9 @@
-import { Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { allResults, ruleName, SCENARIOS } from './support/compliance';
+import { NetworkTier } from '../src';
 import { ACKNOWLEDGEMENTS, PACK_PREFIXES } from '../src/private/compliance';
 
 // cdk-nag 3 packs run through validateScope (the Validations plugin path needs aws-cdk-lib >= 2.276).
@@ -49,10 +52,6 @@ test('the prod preset with a domain acknowledges at most 9 distinct rules (8 con
 
 test('a finding the library does not acknowledge is reported (the check can fail)', () => {
   // An open security group rule on a stack built from the library is still caught.
-  const { App, Stack } = require('aws-cdk-lib');
-  const ec2 = require('aws-cdk-lib/aws-ec2');
-  const { AwsSolutionsChecks } = require('cdk-nag');
-  const { NetworkTier } = require('../src');
   const stack = new Stack(new App(), 'Negative', { env: { account: '123456789012', region: 'us-east-1' } });
   const network = new NetworkTier(stack, 'Network');
   const sg = new ec2.SecurityGroup(stack, 'Open', { vpc: network.vpc });

@@ -1,6 +1,6 @@
 import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -17,8 +17,8 @@ import { IDataTier } from '../data/data-tier';
 import { Preset } from '../platform/preset';
 import { acknowledge } from '../private/compliance';
 import { createAccessLogBucket, createFleet, createNotificationTopic, enableAccessLogs } from '../private/fleet';
-import { protectWithWaf } from '../private/waf';
 import { checkIntRange, checkPath, checkPort, invalid } from '../private/validation';
+import { protectWithWaf } from '../private/waf';
 
 /** Node.js major versions installable from the Amazon Linux 2023 repositories. */
 const NODE_VERSIONS = [20, 22, 24];

@@ -21,7 +21,7 @@ export const AZ_BITS = 2;
 export const MIN_VPC_PREFIX = 16;
 export const MAX_VPC_PREFIX = 23;
 /** Largest AZ count the plan has room for. */
-export const MAX_AZ_SLOTS = 1 << AZ_BITS;
+export const MAX_AZ_SLOTS = 2 ** AZ_BITS;
 
 /** Parses an IPv4 CIDR; returns undefined when it is not one or the address is not the network address. */
 export function parseCidr(cidr: string): { base: number; prefix: number } | undefined {
@@ -30,14 +30,14 @@ export function parseCidr(cidr: string): { base: number; prefix: number } | unde
   const octets = m.slice(1, 5).map(Number);
   const prefix = Number(m[5]);
   if (octets.some((o) => o > 255) || prefix > 32) return undefined;
-  const base = ((octets[0] << 24) >>> 0) + (octets[1] << 16) + (octets[2] << 8) + octets[3];
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  if (((base & mask) >>> 0) !== base) return undefined;
+  const base = octets.reduce((n, o) => n * 256 + o, 0);
+  // A network address has no bits set below its prefix.
+  if (base % 2 ** (32 - prefix) !== 0) return undefined;
   return { base, prefix };
 }
 
 function formatIp(n: number): string {
-  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+  return [2 ** 24, 2 ** 16, 2 ** 8, 1].map((d) => Math.floor(n / d) % 256).join('.');
 }
 
 /** The subnet prefix length for a VPC prefix length. */

@@ -4,12 +4,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { AZ_BITS, MAX_AZ_SLOTS, MAX_VPC_PREFIX, MIN_VPC_PREFIX, parseCidr, subnetCidr, subnetPrefix, TIER_SLOTS } from './address-plan';
+import { MAX_AZ_SLOTS, MAX_VPC_PREFIX, MIN_VPC_PREFIX, parseCidr, subnetCidr, subnetPrefix, TIER_SLOTS } from './address-plan';
 import { InterfaceEndpointService } from './endpoints';
-import { awsService, endpointId } from '../private/endpoints';
 import { NatMode } from './nat-mode';
 import { Preset } from '../platform/preset';
 import { acknowledge } from '../private/compliance';
+import { awsService, endpointId } from '../private/endpoints';
 import { createLogKey } from '../private/fleet';
 import { ManagedPolicyRole } from '../private/managed-policy-role';
 import { checkIntRange, invalid } from '../private/validation';
@@ -129,7 +129,7 @@ export class NetworkTier extends Construct {
     }
     if (parsed.prefix < MIN_VPC_PREFIX || parsed.prefix > MAX_VPC_PREFIX) {
       invalid(this, 'cidr', this.cidr,
-        `must have a prefix length from /${MIN_VPC_PREFIX} to /${MAX_VPC_PREFIX}: 8 tier blocks x ${1 << AZ_BITS} AZ slots must each hold a subnet of /28 or larger`);
+        `must have a prefix length from /${MIN_VPC_PREFIX} to /${MAX_VPC_PREFIX}: 8 tier blocks x ${MAX_AZ_SLOTS} AZ slots must each hold a subnet of /28 or larger`);
     }
 
     this.maxAzs = props.maxAzs ?? preset.maxAzs;

@@ -2,8 +2,8 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { InterfaceEndpointService } from '../network/endpoints';
-import { ALL_INTERFACE_ENDPOINTS } from '../private/endpoints';
 import { NatMode } from '../network/nat-mode';
+import { ALL_INTERFACE_ENDPOINTS } from '../private/endpoints';
 
 /**
  * What happens when the web tier has no certificate (HTTP only).

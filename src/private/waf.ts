@@ -27,7 +27,12 @@ function managedRuleGroup(name: string, priority: number, countOnly: string[] = 
  * set's 8 KB body limit only counts, so file uploads keep working (NGINX limits bodies instead).
  * (aws-cdk-lib has no L2 for WAFv2, so this uses the L1 resources.)
  */
-export function protectWithWaf(scope: Construct, loadBalancer: elbv2.ApplicationLoadBalancer, metricName: string, logRetention: logs.RetentionDays): wafv2.CfnWebACL {
+export function protectWithWaf(
+  scope: Construct,
+  loadBalancer: elbv2.ApplicationLoadBalancer,
+  metricName: string,
+  logRetention: logs.RetentionDays,
+): wafv2.CfnWebACL {
   const webAcl = new wafv2.CfnWebACL(scope, 'WebAcl', {
     scope: 'REGIONAL',
     defaultAction: { allow: {} },

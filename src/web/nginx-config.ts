@@ -166,7 +166,7 @@ function render(options: NginxConfigOptions): string {
 
   const tls = options.apiTlsServerName
     ? [
-      `proxy_ssl_server_name on;`,
+      'proxy_ssl_server_name on;',
       `proxy_ssl_name ${options.apiTlsServerName};`,
       'proxy_ssl_verify on;',
       'proxy_ssl_verify_depth 3;',
@@ -238,7 +238,7 @@ function render(options: NginxConfigOptions): string {
     '  }',
     '',
     '  upstream api_backend {',
-    ...options.apiUpstreams.map((u) => `    server ${u} max_fails=1 fail_timeout=5s;`),
+    ...options.apiUpstreams.map((u) => `    server ${u} max_fails=3 fail_timeout=10s;`),
     '    keepalive 32;',
     '  }',
     '',

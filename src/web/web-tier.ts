@@ -1,6 +1,6 @@
 import { Annotations, CfnOutput, Duration, Fn, Token } from 'aws-cdk-lib';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -16,8 +16,8 @@ import { renderNginxConfig } from './nginx-config';
 import { HttpOnlyPolicy, Preset } from '../platform/preset';
 import { acknowledge } from '../private/compliance';
 import { createAccessLogBucket, createFleet, createNotificationTopic, enableAccessLogs } from '../private/fleet';
-import { protectWithWaf } from '../private/waf';
 import { checkIntRange, checkPath, invalid } from '../private/validation';
+import { protectWithWaf } from '../private/waf';
 
 /**
  * Props of the web tier.

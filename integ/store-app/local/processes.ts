@@ -1,23 +1,48 @@
 import { ChildProcess, spawn, SpawnOptions } from 'child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'fs';
 import { createServer } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Asks the kernel for a free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+const handedOut = new Set<number>();
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low && high) return [low, high];
+  } catch {
+    // not Linux
+  }
+  return [32768, 60999];
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free TCP port on 127.0.0.1 for a server the harness starts. Chosen at random below the kernel's
+ * ephemeral range (so outgoing connections cannot take it before the server binds it), checked by
+ * binding it, and never handed out twice in one run.
+ */
+export async function freePort(): Promise<number> {
+  const [ephemeralLow] = ephemeralRange();
+  const high = Math.min(ephemeralLow, 65536) - 1;
+  const low = Math.max(10_000, Math.min(high - 5000, 20_000));
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port found between ${low} and ${high}`);
 }
 
 /** Polls `check` until it returns true, or throws after `timeoutMs` (or at once when `abort` returns an error). */
@@ -175,8 +200,8 @@ export class Resources {
       for (const p of [...this.processes].reverse()) await p.stop();
       if (!keepDirs) {
         for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
-        this.dirs.length = 0;
       }
+      this.dirs.length = 0;
     })();
     return this.stopping;
   }

@@ -9,8 +9,8 @@ import { join, resolve } from 'path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import mysql from 'mysql2/promise';
+import { freePort, ManagedProcess, Resources, stopOnSignals, waitFor } from './processes';
 import { renderNginxConfig } from '../../../src/web/nginx-config';
-import { freePort, ManagedProcess, Resources, waitFor } from './processes';
 
 export const STORE_APP_DIR = resolve(__dirname, '..');
 export const REPO_ROOT = resolve(STORE_APP_DIR, '..', '..');
@@ -34,8 +34,8 @@ export interface StartAppOptions {
   readonly database?: string;
   /** Extra or overriding environment variables. */
   readonly env?: Record<string, string>;
-  /** Wait for `/readyz` to answer 200. @default true */
-  readonly waitReady?: boolean;
+  /** Wait until `/readyz` (ready) or `/healthz` (healthy) answers 200, or not at all. @default 'ready' */
+  readonly wait?: 'ready' | 'healthy' | 'none';
 }
 
 export interface LocalStackOptions {
@@ -45,6 +45,8 @@ export interface LocalStackOptions {
   readonly extraDatabases?: string[];
   /** Progress output. */
   readonly log?: (msg: string) => void;
+  /** Stop everything and exit on SIGINT/SIGTERM (also during start). @default true */
+  readonly stopOnSignals?: boolean;
 }
 
 function which(names: string[], extraDirs: string[] = ['/usr/sbin', '/usr/local/sbin', '/sbin']): string {
@@ -67,6 +69,7 @@ const isRoot = () => typeof process.getuid === 'function' && process.getuid() ==
 export class LocalStack {
   public static async start(options: LocalStackOptions = {}): Promise<LocalStack> {
     const stack = new LocalStack(options.log ?? ((m) => process.stdout.write(`${m}\n`)));
+    if (options.stopOnSignals ?? true) stopOnSignals(stack.resources);
     try {
       await stack.startAll(options);
     } catch (err) {
@@ -144,14 +147,15 @@ export class LocalStack {
     };
     const proc = this.resources.spawn(options.name, process.execPath, [SERVER_JS], join(this.logDir, `${options.name}.log`), { env, cwd: this.root });
     const app: AppInstance = { name: options.name, port, url: `http://127.0.0.1:${port}`, process: proc };
-    if (options.waitReady ?? true) await this.waitReady(app);
+    const wait = options.wait ?? 'ready';
+    if (wait !== 'none') await this.waitReady(app, wait === 'ready' ? '/readyz' : '/healthz');
     return app;
   }
 
-  /** Waits until `/readyz` of an app answers 200. */
-  public async waitReady(app: AppInstance, timeoutMs = 60_000): Promise<void> {
-    await waitFor(`${app.name} /readyz`, async () => {
-      const res = await fetch(`${app.url}/readyz`, { signal: AbortSignal.timeout(3000) });
+  /** Waits until `/readyz` (or another path) of an app answers 200. */
+  public async waitReady(app: AppInstance, path = '/readyz', timeoutMs = 60_000): Promise<void> {
+    await waitFor(`${app.name} ${path}`, async () => {
+      const res = await fetch(`${app.url}${path}`, { signal: AbortSignal.timeout(3000) });
       await res.arrayBuffer();
       return res.status === 200;
     }, timeoutMs, () => app.process.exitError());
@@ -166,13 +170,14 @@ export class LocalStack {
     }
   }
 
-  public async stop(): Promise<void> {
+  /** Stops everything; removes the temporary directory unless `keepDirs`. */
+  public async stop(keepDirs = false): Promise<void> {
     this.resources.defer(async () => {
       const pool = this.rootPool;
       this.rootPool = undefined;
       await pool?.end();
     });
-    await this.resources.stopAll();
+    await this.resources.stopAll(keepDirs);
   }
 
   private async startAll(options: LocalStackOptions): Promise<void> {

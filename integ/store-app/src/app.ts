@@ -24,11 +24,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function createStore(config: EnvConfig): Promise<Store> {
   const settings = await resolveDbSettings(config);
   const db = new Database(settings);
-  // Path-style addressing when an endpoint is configured (a local emulator at an IP address).
-  const s3 = new S3Client({
-    region: config.region,
-    forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL || process.env.AWS_ENDPOINT_URL_S3),
-  });
+  // The SDK reads AWS_ENDPOINT_URL (a local emulator) and the credentials chain from the environment.
+  const s3 = new S3Client({ region: config.region, forcePathStyle: config.s3ForcePathStyle });
   const store = new ObjectStore(s3, config.bucket);
   const server = buildServer({
     db,

@@ -22,6 +22,8 @@ export interface EnvConfig {
   readonly host: string;
   readonly region: string;
   readonly bucket: string;
+  /** Path-style S3 URLs: on when an endpoint override is set (a local emulator at an IP address). */
+  readonly s3ForcePathStyle: boolean;
   readonly maxUploadBytes: number;
   readonly logLevel: string;
   readonly db: {
@@ -81,6 +83,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     host: nonEmpty(env, 'HOST') ?? '0.0.0.0',
     region,
     bucket,
+    s3ForcePathStyle: Boolean(nonEmpty(env, 'AWS_ENDPOINT_URL') ?? nonEmpty(env, 'AWS_ENDPOINT_URL_S3')),
     maxUploadBytes: intFrom(env, 'MAX_UPLOAD_BYTES', DEFAULT_MAX_UPLOAD_BYTES, 1, 1024 * 1024 * 1024)!,
     logLevel: nonEmpty(env, 'LOG_LEVEL') ?? 'info',
     db: {

@@ -19,6 +19,9 @@ export interface ServerDeps {
 
 const CURRENCY = 'USD';
 
+/** Largest request body read to the end after an early 4xx, to keep the connection (see the onSend hook). */
+export const MAX_DRAIN_BYTES = 16 * 1024 * 1024;
+
 /** Database errors that mean "the database is not reachable" rather than a bug: answered with 503. */
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE',
@@ -143,12 +146,30 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
+    // Long ids get a 404 from the handlers rather than the router's 414.
+    routerOptions: { maxParamLength: 300 },
+    // Malformed URLs (bad percent-encoding, over-long parameters): same JSON error shape as everything else.
+    frameworkErrors: (err, _req, reply) => {
+      const error = err.code === 'FST_ERR_BAD_URL' ? 'malformed URL' : 'URL too long';
+      void (reply as FastifyReply).code(err.statusCode ?? 400).send({ error });
+    },
   });
 
   void app.register(multipart, {
     // Keep the client's file name as sent (busboy would strip directories): names are validated, not rewritten.
     preservePath: true,
-    limits: { fileSize: maxUploadBytes, files: 1, fields: 10, parts: 11, fieldSize: 1024 },
+    limits: { fileSize: maxUploadBytes, files: 5, fields: 10, parts: 15, fieldSize: 1024 },
+  });
+
+  // Fastify answers a body it will not parse (too large, invalid, unsupported type) with
+  // `Connection: close`, before reading the rest of it. Behind NGINX that breaks the pipe NGINX is still
+  // writing the body into, which NGINX counts as an upstream failure: a few bad requests would take
+  // every API process out of rotation. So keep the connection open and let Node read and discard the
+  // rest of the body (bounded: NGINX's client_max_body_size, MAX_DRAIN_BYTES here).
+  app.addHook('onSend', async (req, reply) => {
+    if (reply.statusCode < 400 || reply.statusCode >= 500 || reply.getHeader('connection') !== 'close') return;
+    const length = Number(req.headers['content-length'] ?? 'NaN');
+    if (req.raw.complete || (Number.isInteger(length) && length <= MAX_DRAIN_BYTES)) reply.removeHeader('connection');
   });
 
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found' }));
@@ -252,21 +273,33 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.post('/api/uploads', async (req, reply) => {
     if (!req.isMultipart()) throw new HttpError(415, 'the request must be multipart/form-data with one file');
     db.get(); // 503 before reading the body when the database is not there yet
-    const part = await req.file();
-    if (!part) throw new HttpError(400, 'no file in the request (send one multipart file part)');
-    let name: string;
-    try {
-      name = validateUploadName(part.filename);
-    } catch (err) {
-      part.file.resume(); // drain the rest of the request before answering
-      throw err;
+    // Read the whole request before writing anything: one valid file, or a 4xx and nothing stored.
+    let file: { name: string; data: Buffer; mimetype: string } | undefined;
+    let problem: HttpError | undefined;
+    for await (const part of req.parts()) {
+      if (part.type !== 'file') continue;
+      if (file || problem) {
+        part.file.resume(); // drain, keep parsing to the end of the request
+        problem ??= new HttpError(400, 'send exactly one file');
+        continue;
+      }
+      try {
+        validateUploadName(part.filename);
+      } catch (err) {
+        part.file.resume();
+        problem = err as HttpError;
+        continue;
+      }
+      file = { name: part.filename, data: await part.toBuffer(), mimetype: part.mimetype }; // 413 beyond the limit
     }
-    const data = await part.toBuffer(); // 413 beyond the limit
+    if (problem) throw problem;
+    if (!file) throw new HttpError(400, 'no file in the request (send one multipart file part)');
+    const { name, data } = file;
     if (data.length === 0) throw new HttpError(400, 'the file is empty');
     const row = {
       name,
       size_bytes: data.length,
-      content_type: normalizeContentType(part.mimetype),
+      content_type: normalizeContentType(file.mimetype),
       created_at: new Date(),
     };
     await inTransaction(db, async (conn) => {
