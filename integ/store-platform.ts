@@ -1,6 +1,6 @@
 import * as path from 'path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { AppSource, Preset, ThreeTierPlatform } from '../src';
 
 const STORE = path.join(__dirname, 'store-app');
