@@ -34,7 +34,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // Top-level development tsconfig, covering tests, integ tests and examples.
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: {
-    include: ['src/**/*.ts', 'test/**/*.ts', 'integ/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts'],
+    include: ['src/**/*.ts', 'test/**/*.ts', 'integ/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts'],
     exclude: ['node_modules', 'integ/**/*.snapshot/**', 'integ/store-app/dist/**'],
     compilerOptions: {
       lib: ['es2022', 'dom'],
@@ -42,6 +42,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 
   jestOptions: {
+    // jest 30 and eslint-import-resolver-typescript 4 depend on unrs-resolver, whose platform
+    // packages are not all on the registry our machines use: `npm ci` then rejects the lock file.
+    jestVersion: '^29',
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '\\.snapshot/'],
@@ -54,7 +57,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     tsconfigPath: './tsconfig.dev.json',
     projectService: false,
     dirs: ['src'],
-    devdirs: ['test', 'integ', 'examples', 'bench'],
+    devdirs: ['test', 'integ', 'examples', 'scripts'],
     ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'integ/**/*.snapshot/**', 'integ/store-app/dist/**', 'integ/store-app/web/**'],
   },
 
@@ -108,9 +111,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '__pycache__/',
     '*.tgz',
     '.jsii.tabl.json',
+    'cdk.context.json',
   ],
-  npmIgnoreOptions: { ignorePatterns: ['integ/', 'examples/', 'bench/', '.ci/', 'requirements-dev.txt', 'test-artifacts/', 'rosetta/'] },
+  npmIgnoreOptions: { ignorePatterns: ['integ/', 'examples/', 'scripts/', '.ci/', 'requirements-dev.txt', 'test-artifacts/', 'rosetta/'] },
 });
+
+// eslint-import-resolver-typescript 4 depends on unrs-resolver (see jestVersion above): pin 3.6.3.
+project.deps.removeDependency('eslint-import-resolver-typescript');
+project.addDevDeps('eslint-import-resolver-typescript@3.6.3');
 
 const tsNode = 'npx ts-node --transpile-only';
 

@@ -1,0 +1,262 @@
+import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+
+/**
+ * What the local emulator (moto 5.x) cannot deploy as synthesized, and the one function that adapts
+ * a template to it. Used for the emulator only: `--real` deployments get the synthesized template
+ * unchanged.
+ */
+
+/** A resource left out of the emulator's template, and why. */
+export interface RemovedResource {
+  readonly logicalId: string;
+  readonly type: string;
+  readonly reason: string;
+}
+
+/** The adapted template and a record of every change. */
+export interface EmulatorTemplate {
+  readonly template: any;
+  /** Resources removed from the template. */
+  readonly removed: RemovedResource[];
+  /** Every other change, one line each. */
+  readonly changes: string[];
+}
+
+const NEEDS_DOCKER = 'Lambda-backed custom resource: moto runs its handler Lambda in Docker, which is not there, so the resource never '
+  + 'answers and the stack stays CREATE_IN_PROGRESS for good';
+
+/**
+ * Types whose resources moto accepts and skips (no CloudFormation model) while a Ref or Fn::GetAtt
+ * to them resolves to nothing, which breaks the modelled resources that name them: an IAM policy
+ * naming the database secret is rejected with "MalformedPolicyDocument: Policy statement must
+ * contain resources". The references are replaced; the resources stay, for moto to skip.
+ */
+export const UNMODELLED_REFERENCED_TYPES = [
+  'AWS::SecretsManager::Secret',
+  'AWS::SecretsManager::SecretTargetAttachment',
+  'AWS::SecretsManager::RotationSchedule',
+  'AWS::SecretsManager::ResourcePolicy',
+];
+
+/** Types removed with a custom resource when nothing else uses them: its provider. */
+const PROVIDER_TYPES = new Set(['AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy',
+  'AWS::Lambda::Permission', 'AWS::Lambda::LayerVersion', 'AWS::Logs::LogGroup']);
+
+/**
+ * Adapts a synthesized template to moto. Everything it changes, and why (each found by deploying
+ * the examples to moto 5.2.1; anything moto merely skips without harm, such as
+ * AWS::Serverless::Application, AWS::WAFv2::*, AWS::Backup::*, AWS::S3::BucketPolicy,
+ * AWS::RDS::OptionGroup, AWS::EC2::SecurityGroupEgress or AWS::AutoScaling::ScalingPolicy, is left
+ * in, and `skippedByEmulator()` lists it after the deployment):
+ *
+ * 1. Removes the `BootstrapVersion` parameter and the `Rules` section: they read and check the CDK
+ *    bootstrap stack's SSM parameter, which the emulator does not have.
+ * 2. Removes every Lambda-backed custom resource (`Custom::*`, `AWS::CloudFormation::CustomResource`;
+ *    in this library `Custom::VpcRestrictDefaultSG`, which empties the VPC's default security group):
+ *    moto creates the provider Lambda, then invokes it in Docker, which is not there, so the
+ *    resource never answers and the stack stays CREATE_IN_PROGRESS for good. Also removes what
+ *    existed only for them: the provider's Lambda function and its role (and policies).
+ *    Nothing in the kept resources refers to them.
+ * 3. Replaces every Ref / Fn::GetAtt / Fn::Sub reference to a resource of `UNMODELLED_REFERENCED_TYPES`
+ *    (the database's Secrets Manager secret and its attachment) with a placeholder ARN
+ *    `arn:aws:secretsmanager:<region>:<account>:emulator-unmodelled:<LogicalId>`: in the app role's
+ *    policy, in the app tier's user data (`DB_SECRET_ARN`), in the `DatabaseSecretArn` output, and
+ *    in the database's master user name and password (dynamic references that moto stores as
+ *    plain strings). The secret resources themselves stay; moto skips them.
+ * 4. Works around four moto bugs, keeping the intent:
+ *    - `AWS::KMS::Key` `Tags` are given as `TagKey`/`TagValue`: moto's KMS model reads those keys
+ *      and fails with a server error (KeyError 'TagKey') on CloudFormation's `Key`/`Value`;
+ *    - `AWS::RDS::DBInstance` `DBParameterGroupName` is dropped: moto resolves the Ref to the group
+ *      object instead of its name and fails with a server error ('DBParameterGroup' object has no
+ *      attribute 'startswith'); the parameter group itself is still created;
+ *    - `AWS::IAM::ManagedPolicy` becomes an `AWS::IAM::Policy` with the same document and roles
+ *      (`PolicyName` = its logical ID), when nothing refers to its ARN: moto attaches a customer
+ *      managed policy but never detaches it, so its roles cannot be deleted and DeleteStack fails
+ *      ("DeleteConflict: Cannot delete entity, must detach all policies first");
+ *    - `AWS::EC2::VPC` gets `DeletionPolicy: Retain`: moto's CloudFormation cannot delete route
+ *      tables, routes, NAT and internet gateways or VPC endpoints (no delete in their models), so
+ *      deleting the VPC fails with DependencyViolation and DeleteStack ends DELETE_FAILED. Retained,
+ *      the VPC and those leftovers stay in the emulator, which is thrown away afterwards.
+ */
+export function adaptTemplateForEmulator(original: any, opts: { account?: string; region?: string } = {}): EmulatorTemplate {
+  const account = opts.account ?? '123456789012';
+  const region = opts.region ?? 'us-east-1';
+  const t = JSON.parse(JSON.stringify(original));
+  const removed: RemovedResource[] = [];
+  const changes: string[] = [];
+  const resources: Record<string, any> = t.Resources ?? {};
+
+  // 1
+  if (t.Parameters?.BootstrapVersion) {
+    delete t.Parameters.BootstrapVersion;
+    changes.push('removed the BootstrapVersion parameter');
+  }
+  if (t.Rules) {
+    delete t.Rules;
+    changes.push('removed the Rules section (CDK bootstrap check)');
+  }
+
+  // 2: custom resources, then their providers when nothing kept uses them
+  const gone = new Set<string>();
+  for (const [id, r] of Object.entries<any>(resources)) {
+    if (String(r.Type).startsWith('Custom::') || r.Type === 'AWS::CloudFormation::CustomResource') {
+      gone.add(id);
+      removed.push({ logicalId: id, type: r.Type, reason: NEEDS_DOCKER });
+    }
+  }
+  const outputs = JSON.stringify(t.Outputs ?? {});
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [id, r] of Object.entries<any>(resources)) {
+      if (gone.has(id) || !PROVIDER_TYPES.has(r.Type) || outputs.includes(`"${id}"`)) continue;
+      const servesRemoved = [...gone].some((g) => refersTo(resources[g], id));
+      // A policy attached to a role uses the role: it does not keep the role.
+      const keptUsers = Object.keys(resources).filter((o) => o !== id && !gone.has(o) && refersTo(resources[o], id)
+        && !(/^AWS::IAM::(Managed)?Policy$/.test(resources[o].Type) && attachesOnly(resources[o], id)));
+      const policyOfRemovedRoles = /^AWS::IAM::(Managed)?Policy$/.test(r.Type)
+        && (r.Properties?.Roles ?? []).length > 0
+        && (r.Properties.Roles as any[]).every((x) => x?.Ref && gone.has(x.Ref));
+      if (policyOfRemovedRoles || (servesRemoved && keptUsers.length === 0)) {
+        gone.add(id);
+        removed.push({ logicalId: id, type: r.Type, reason: 'existed only for a removed custom resource' });
+        grew = true;
+      }
+    }
+  }
+  for (const id of gone) delete resources[id];
+  for (const r of Object.values<any>(resources)) {
+    if (!r.DependsOn) continue;
+    const deps = (Array.isArray(r.DependsOn) ? r.DependsOn : [r.DependsOn]).filter((d: string) => !gone.has(d));
+    if (deps.length > 0) r.DependsOn = deps;
+    else delete r.DependsOn;
+  }
+  const dangling = Object.keys(resources).filter((id) => [...gone].some((g) => refersTo(resources[id], g)));
+  if (dangling.length > 0) throw new Error(`resources refer to removed custom resources: ${dangling.join(', ')}`);
+
+  // 3: references to resources moto skips
+  const unmodelled = new Set(Object.keys(resources).filter((id) => UNMODELLED_REFERENCED_TYPES.includes(resources[id].Type)));
+  const placeholder = (id: string) => `arn:aws:${String(resources[id].Type).split('::')[1].toLowerCase()}:${region}:${account}:emulator-unmodelled:${id}`;
+  let replaced = 0;
+  const rewrite = (node: any): any => {
+    if (Array.isArray(node)) return node.map(rewrite);
+    if (!node || typeof node !== 'object') return node;
+    const keys = Object.keys(node);
+    if (keys.length === 1 && keys[0] === 'Ref' && unmodelled.has(node.Ref)) {
+      replaced++;
+      return placeholder(node.Ref);
+    }
+    if (keys.length === 1 && keys[0] === 'Fn::GetAtt') {
+      const ga = node['Fn::GetAtt'];
+      const target = Array.isArray(ga) ? ga[0] : String(ga).split('.')[0];
+      if (unmodelled.has(target)) {
+        replaced++;
+        return placeholder(target);
+      }
+    }
+    if (keys.length === 1 && keys[0] === 'Fn::Sub') {
+      const sub = node['Fn::Sub'];
+      const [text, vars] = Array.isArray(sub) ? sub : [sub, undefined];
+      const newText = String(text).replace(/\$\{([A-Za-z0-9]+)(\.[A-Za-z0-9.]+)?\}/g, (m, id) => {
+        if (!unmodelled.has(id) || (vars && id in vars)) return m;
+        replaced++;
+        return placeholder(id);
+      });
+      return { 'Fn::Sub': vars ? [newText, rewrite(vars)] : newText };
+    }
+    return Object.fromEntries(keys.map((k) => [k, rewrite(node[k])]));
+  };
+  for (const [id, r] of Object.entries<any>(resources)) {
+    if (!unmodelled.has(id)) resources[id] = rewrite(r);
+  }
+  if (t.Outputs) t.Outputs = rewrite(t.Outputs);
+  if (replaced > 0) changes.push(`replaced ${replaced} references to Secrets Manager resources (which moto skips) with placeholder ARNs`);
+
+  // 4: moto bugs
+  for (const [id, r] of Object.entries<any>(resources)) {
+    if (r.Type === 'AWS::KMS::Key' && Array.isArray(r.Properties?.Tags)) {
+      r.Properties.Tags = r.Properties.Tags.map((x: any) => ({ TagKey: x.Key, TagValue: x.Value }));
+      changes.push(`${id}: KMS key tags given as TagKey/TagValue`);
+    }
+    if (r.Type === 'AWS::RDS::DBInstance' && r.Properties?.DBParameterGroupName) {
+      delete r.Properties.DBParameterGroupName;
+      changes.push(`${id}: DBParameterGroupName dropped`);
+    }
+    if (r.Type === 'AWS::IAM::ManagedPolicy' && !outputs.includes(`"${id}"`)
+      && !Object.keys(resources).some((o) => o !== id && refersTo({ Properties: resources[o].Properties }, id))) {
+      const { PolicyDocument, Roles, Groups, Users } = r.Properties ?? {};
+      r.Type = 'AWS::IAM::Policy';
+      r.Properties = { PolicyName: id, PolicyDocument, ...(Roles ? { Roles } : {}), ...(Groups ? { Groups } : {}), ...(Users ? { Users } : {}) };
+      changes.push(`${id}: customer managed policy given as an inline AWS::IAM::Policy`);
+    }
+    if (r.Type === 'AWS::EC2::VPC' && r.DeletionPolicy !== 'Retain') {
+      r.DeletionPolicy = 'Retain';
+      changes.push(`${id}: VPC retained on stack deletion`);
+    }
+  }
+  return { template: t, removed, changes };
+}
+
+/** Whether a resource mentions `id` in a Ref, Fn::GetAtt, Fn::Sub or DependsOn. */
+function refersTo(resource: any, id: string): boolean {
+  const deps = resource.DependsOn ? (Array.isArray(resource.DependsOn) ? resource.DependsOn : [resource.DependsOn]) : [];
+  if (deps.includes(id)) return true;
+  let found = false;
+  const walk = (n: any) => {
+    if (found || !n || typeof n !== 'object') return;
+    if (Array.isArray(n)) {
+      n.forEach(walk);
+      return;
+    }
+    if (n.Ref === id) found = true;
+    const ga = n['Fn::GetAtt'];
+    if (ga && (Array.isArray(ga) ? ga[0] === id : String(ga).split('.')[0] === id)) found = true;
+    const sub = n['Fn::Sub'];
+    if (sub && new RegExp(`\\$\\{${id}[.}]`).test(String(Array.isArray(sub) ? sub[0] : sub))) found = true;
+    Object.values(n).forEach(walk);
+  };
+  walk(resource.Properties ?? {});
+  return found;
+}
+
+/** Whether an IAM policy mentions `roleId` only in its Roles list. */
+function attachesOnly(policy: any, roleId: string): boolean {
+  const { Roles, ...rest } = policy.Properties ?? {};
+  return (Roles ?? []).some((r: any) => r?.Ref === roleId) && !refersTo({ Properties: rest }, roleId);
+}
+
+/** Resources of a template that the stack does not list: moto accepted and skipped them. */
+export function skippedByEmulator(template: any, deployed: Set<string>): { logicalId: string; type: string }[] {
+  return Object.entries<any>(template.Resources ?? {})
+    .filter(([id]) => !deployed.has(id))
+    .map(([logicalId, r]) => ({ logicalId, type: r.Type }));
+}
+
+/**
+ * Makes sure the emulator's SSM has every public parameter the template reads (the Amazon Linux
+ * 2023 AMI, `/aws/service/ami-amazon-linux-latest/...`). moto ships the real ones; another emulator
+ * may not, so a missing one is created with an image the emulator has.
+ */
+export async function ensureSsmParameters(ssm: SSMClient, ec2: EC2Client, template: any): Promise<string[]> {
+  const names = Object.values<any>(template.Parameters ?? {})
+    .filter((p) => String(p.Type).startsWith('AWS::SSM::Parameter::Value') && typeof p.Default === 'string')
+    .map((p) => p.Default as string);
+  const created: string[] = [];
+  for (const name of names) {
+    try {
+      await ssm.send(new GetParameterCommand({ Name: name }));
+      continue;
+    } catch (e) {
+      if ((e as Error).name !== 'ParameterNotFound') throw e;
+    }
+    const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] })).catch(() => ({ Images: [] as any[] }));
+    const imageId = images.Images?.[0]?.ImageId ?? 'ami-0123456789abcdef0';
+    try {
+      await ssm.send(new PutParameterCommand({ Name: name, Value: imageId, Type: 'String', DataType: 'aws:ec2:image', Overwrite: true }));
+      created.push(`${name} = ${imageId}`);
+    } catch (e) {
+      throw new Error(`the emulator has no SSM parameter ${name} and refuses to create it (${(e as Error).name}: ${(e as Error).message})`);
+    }
+  }
+  return created;
+}
