@@ -34,7 +34,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // Top-level development tsconfig, covering tests, integ tests and examples.
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: {
-    include: ['src/**/*.ts', 'test/**/*.ts', 'integ/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts'],
+    include: ['src/**/*.ts', 'test/**/*.ts', 'integ/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts', '.projenrc.ts', 'projenrc/**/*.ts'],
     exclude: ['node_modules', 'integ/**/*.snapshot/**', 'integ/store-app/dist/**'],
     compilerOptions: {
       lib: ['es2022', 'dom'],
