@@ -267,9 +267,12 @@ export class DataTier extends Construct implements IDataTier {
     const instanceType = props.instanceType ?? preset.databaseInstanceType;
     const multiAz = props.multiAz ?? preset.multiAz;
     const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
-    if (multiAz) {
-      const azs = new Set(props.vpc.selectSubnets(vpcSubnets).availabilityZones);
-      if (azs.size < 2) invalid(this, 'multiAz', multiAz, `needs database subnets in at least 2 AZs (found ${azs.size})`);
+    const azCount = new Set(props.vpc.selectSubnets(vpcSubnets).availabilityZones).size;
+    if (multiAz && azCount < 2) {
+      invalid(this, 'multiAz', multiAz, `needs database subnets in at least 2 AZs (found ${azCount})`);
+    }
+    if (azCount < 2) {
+      invalid(this, 'vpcSubnets', `${azCount} AZ`, `must span at least 2 AZs: RDS subnet groups need 2 AZs even without Multi-AZ (found ${azCount})`);
     }
     const removalPolicy = props.removalPolicy ?? preset.databaseRemovalPolicy;
     const supportsPi = !['nano', 'micro', 'small'].includes(instanceType.toString().split('.')[1]);

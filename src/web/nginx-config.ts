@@ -151,15 +151,31 @@ function render(options: NginxConfigOptions): string {
   const logDir = options.logDirectory ?? '/var/log/nginx';
   const tries = options.proxyNextUpstreamTries ?? 3;
 
+  if (!Number.isInteger(listenPort) || listenPort < 1 || listenPort > 65535) {
+    throw new Error(`listenPort (${listenPort}) must be an integer from 1 to 65535`);
+  }
+  if (!Number.isInteger(bodyMb) || bodyMb < 1 || bodyMb > 1024) {
+    throw new Error(`clientMaxBodySizeMb (${bodyMb}) must be an integer from 1 to 1024`);
+  }
+  if (!Number.isInteger(tries) || tries < 1 || tries > 10) {
+    throw new Error(`proxyNextUpstreamTries (${tries}) must be an integer from 1 to 10`);
+  }
   if (options.apiUpstreams.length === 0) {
     throw new Error('apiUpstreams must name at least one upstream (host:port)');
   }
   for (const u of options.apiUpstreams) {
-    if (!/^[A-Za-z0-9.\-]+:[0-9]{1,5}$/.test(u) && !u.includes('${Token')) {
-      throw new Error(`apiUpstreams entry '${u}' must be host:port`);
+    const m = /^[A-Za-z0-9.-]+:([0-9]{1,5})$/.exec(u);
+    if (!u.includes('${Token') && (!m || Number(m[1]) < 1 || Number(m[1]) > 65535)) {
+      throw new Error(`apiUpstreams entry '${u}' must be host:port with a port from 1 to 65535`);
     }
   }
-  if (!prefix.startsWith('/') || !prefix.endsWith('/')) {
+  const safePath = /^\/[A-Za-z0-9._~\-/]*$/;
+  for (const [prop, p] of [['healthCheckPath', health], ...(options.apiExactPaths ?? []).map((x) => ['apiExactPaths', x])]) {
+    if (!safePath.test(p)) {
+      throw new Error(`${prop} ('${p}') must be a URL path starting with '/' (letters, digits, . _ ~ - /)`);
+    }
+  }
+  if (!prefix.startsWith('/') || !prefix.endsWith('/') || !safePath.test(prefix)) {
     throw new Error(`apiPathPrefix '${prefix}' must start and end with '/'`);
   }
   const listen = options.listenAddress ? `${options.listenAddress}:${listenPort}` : `${listenPort}`;

@@ -238,8 +238,11 @@ export class WebTier extends Construct implements ec2.IConnectable {
     checkIntRange(this, 'cpuTargetUtilizationPercent', cpuTarget, 10, 90);
     const requestsTarget = props.requestsPerTargetPerMinute ?? 1000;
     checkIntRange(this, 'requestsPerTargetPerMinute', requestsTarget, 1, 100000);
-    if (!Token.isUnresolved(props.apiEndpoint) && !/^[A-Za-z0-9.-]+:[0-9]{1,5}$/.test(props.apiEndpoint)) {
-      invalid(this, 'apiEndpoint', props.apiEndpoint, 'must be host:port');
+    if (!Token.isUnresolved(props.apiEndpoint)) {
+      const m = /^[A-Za-z0-9.-]+:([0-9]{1,5})$/.exec(props.apiEndpoint);
+      if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) {
+        invalid(this, 'apiEndpoint', props.apiEndpoint, 'must be host:port with a port from 1 to 65535');
+      }
     }
     if (props.hostedZone && !props.domainName) {
       invalid(this, 'domainName', props.domainName, 'is required when hostedZone is given');
