@@ -1,0 +1,261 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import { AppSource, AppTier, AppTierProps } from '../src';
+import { API_SOURCE, newStack, PRESETS, synthPlatform, SynthesizedPlatform } from './support/stacks';
+import {
+  allIdentityStatements, egressRules, heredoc, ingressRules, launchTemplateUserData, onlyResource, refId, resourcesOfType, roleStatements,
+} from './support/template';
+
+let dev: SynthesizedPlatform;
+beforeAll(() => {
+  dev = synthPlatform('dev', { app: { source: API_SOURCE, environment: { LOG_LEVEL: 'info' } } });
+});
+
+const ids = (t: { template: Template }) => ({
+  loadBalancer: onlyResource(t.template, 'AWS::ElasticLoadBalancingV2::LoadBalancer', 'PlatformAppLoadBalancer').id,
+  loadBalancerSg: onlyResource(t.template, 'AWS::EC2::SecurityGroup', 'PlatformAppLoadBalancerSecurityGroup').id,
+  instanceSg: onlyResource(t.template, 'AWS::EC2::SecurityGroup', 'PlatformAppInstanceSecurityGroup').id,
+  webInstanceSg: onlyResource(t.template, 'AWS::EC2::SecurityGroup', 'PlatformWebInstanceSecurityGroup').id,
+  webLoadBalancerSg: onlyResource(t.template, 'AWS::EC2::SecurityGroup', 'PlatformWebLoadBalancerSecurityGroup').id,
+  launchTemplate: onlyResource(t.template, 'AWS::EC2::LaunchTemplate', 'PlatformAppLaunchTemplate').id,
+  role: onlyResource(t.template, 'AWS::IAM::Role', 'PlatformAppInstanceRole').id,
+  targetGroup: onlyResource(t.template, 'AWS::ElasticLoadBalancingV2::TargetGroup', 'PlatformAppTargetGroup').id,
+});
+
+const appUserData = () => launchTemplateUserData(dev.template, ids(dev).launchTemplate);
+
+describe('internal load balancer', () => {
+  test('internal, in the app subnets, invalid headers dropped, access logs on', () => {
+    const id = ids(dev);
+    const lb = dev.template.toJSON().Resources[id.loadBalancer].Properties;
+    expect(lb).toMatchObject({ Type: 'application', Scheme: 'internal' });
+    const appSubnets = dev.platform.vpc.selectSubnets(dev.platform.network.appSubnets).subnets
+      .map((s) => dev.stack.resolve((s as ec2.Subnet).subnetId));
+    expect(lb.Subnets).toEqual(appSubnets);
+    const attributes = Object.fromEntries(lb.LoadBalancerAttributes.map((a: any) => [a.Key, a.Value]));
+    expect(attributes).toMatchObject({
+      'routing.http.drop_invalid_header_fields.enabled': 'true',
+      'access_logs.s3.enabled': 'true',
+      'access_logs.s3.prefix': 'app',
+      'deletion_protection.enabled': 'false',
+    });
+  });
+
+  test('its security group admits only the web instances, on the listener port', () => {
+    const id = ids(dev);
+    expect(ingressRules(dev.template, id.loadBalancerSg)).toEqual([{ peer: `sg:${id.webInstanceSg}`, protocol: 'tcp', fromPort: 80, toPort: 80 }]);
+    expect(egressRules(dev.template, id.loadBalancerSg)).toEqual([{ peer: `sg:${id.instanceSg}`, protocol: 'tcp', fromPort: 8080, toPort: 8080 }]);
+  });
+
+  test('no security group but the public load balancer\'s admits 0.0.0.0/0', () => {
+    const id = ids(dev);
+    const open = resourcesOfType(dev.template, 'AWS::EC2::SecurityGroup')
+      .filter((sg) => ingressRules(dev.template, sg.id).some((r) => r.peer === 'cidr:0.0.0.0/0' || r.peer === 'cidr:::/0'))
+      .map((sg) => sg.id);
+    expect(open).toEqual([id.webLoadBalancerSg]);
+  });
+
+  test('HTTP listener on port 80 forwarding to the API on port 8080, health check /healthz', () => {
+    const id = ids(dev);
+    dev.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      LoadBalancerArn: { Ref: id.loadBalancer },
+      Port: 80,
+      Protocol: 'HTTP',
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: id.targetGroup } }],
+    });
+    expect(dev.template.toJSON().Resources[id.targetGroup].Properties).toMatchObject({
+      Port: 8080,
+      Protocol: 'HTTP',
+      HealthCheckPath: '/healthz',
+      Matcher: { HttpCode: '200' },
+    });
+    expect(dev.stack.resolve(dev.platform.app.endpoint)).toEqual({
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [id.loadBalancer, 'DNSName'] }, ':80']],
+    });
+  });
+});
+
+describe('instances', () => {
+  test('they accept traffic only from the internal load balancer, on the app port', () => {
+    const id = ids(dev);
+    expect(ingressRules(dev.template, id.instanceSg)).toEqual([{ peer: `sg:${id.loadBalancerSg}`, protocol: 'tcp', fromPort: 8080, toPort: 8080 }]);
+  });
+
+  test('the user data passes the database coordinates, never the password', () => {
+    const data = dev.platform.data;
+    const token = (v: string) => `<<${JSON.stringify(dev.stack.resolve(v))}>>`;
+    const env = heredoc(appUserData(), '/etc/cdk-three-tier/app.env').split('\n');
+    expect(env).toEqual([
+      `DB_HOST=${token(data.endpointAddress)}`,
+      'DB_NAME=app',
+      'DB_PORT=3306',
+      `DB_SECRET_ARN=${token(data.secret.secretArn)}`,
+      'LOG_LEVEL=info',
+      'NODE_ENV=production',
+      'PORT=8080',
+    ]);
+    const launchTemplate = JSON.stringify(dev.template.toJSON().Resources[ids(dev).launchTemplate]);
+    expect(launchTemplate).not.toMatch(/SecretString/);
+    expect(launchTemplate).not.toMatch(/\{\{resolve:secretsmanager/);
+    expect(launchTemplate).not.toMatch(/password/i);
+    // The region comes from the instance metadata (IMDSv2), appended at boot.
+    expect(appUserData()).toContain('echo "AWS_REGION=$REGION" >> /etc/cdk-three-tier/app.env');
+    expect(appUserData()).toContain('chmod 0640 /etc/cdk-three-tier/app.env');
+  });
+
+  test('systemd runs the API as the unprivileged user app and restarts it on failure', () => {
+    const unit = heredoc(appUserData(), '/etc/systemd/system/app.service').split('\n');
+    expect(unit).toEqual(expect.arrayContaining([
+      'User=app',
+      'Group=app',
+      'WorkingDirectory=/opt/app',
+      'EnvironmentFile=/etc/cdk-three-tier/app.env',
+      "ExecStart=/bin/sh -c 'node server.js'",
+      'Restart=on-failure',
+      'NoNewPrivileges=yes',
+    ]));
+    expect(unit.filter((l) => l.startsWith('User='))).toEqual(['User=app']);
+    expect(appUserData()).toContain('systemctl enable --now app');
+  });
+
+  test('Node.js 22 by default, from the distribution packages', () => {
+    expect(appUserData().split('\n')).toContain('dnf install -y nodejs22 unzip');
+  });
+
+  test('the inline source is written into the app directory', () => {
+    const script = appUserData();
+    expect(script).toContain("cat > /opt/app/server.js <<'CDK_THREE_TIER_APP_EOF'");
+    expect(script).toContain("const http = require('http');");
+  });
+
+  test('the instances may read the database secret and nothing else of Secrets Manager', () => {
+    const secret = dev.stack.resolve(dev.platform.data.secret.secretArn);
+    const reads = allIdentityStatements(dev.template).filter((s) => s.actions.some((a) => a.startsWith('secretsmanager:')));
+    expect(reads.length).toBeGreaterThan(0);
+    for (const s of reads) {
+      expect(s.resources).toEqual([secret]);
+    }
+    const appReads = roleStatements(dev.template, ids(dev).role).filter((s) => s.actions.includes('secretsmanager:GetSecretValue'));
+    expect(appReads).toEqual([expect.objectContaining({ effect: 'Allow', resources: [secret] })]);
+  });
+
+  test('the key of the secret lets the instances decrypt through Secrets Manager only', () => {
+    const key = onlyResource(dev.template, 'AWS::KMS::Key', 'PlatformDataEncryptionKey');
+    const role = ids(dev).role;
+    const grants = key.properties.KeyPolicy.Statement.filter((s: any) => JSON.stringify(s.Principal).includes(role));
+    expect(grants).toEqual([expect.objectContaining({
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } },
+    })]);
+  });
+
+  test('no S3 read access with an inline source', () => {
+    const s3Actions = roleStatements(dev.template, ids(dev).role).flatMap((s) => s.actions).filter((a) => a.startsWith('s3:'));
+    expect(s3Actions).toEqual([]);
+  });
+});
+
+describe('standalone', () => {
+  function synthApp(props: Partial<AppTierProps> = {}) {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    const app = new AppTier(stack, 'App', { vpc, source: API_SOURCE, preset: PRESETS.dev(), ...props });
+    return { stack, app, template: Template.fromStack(stack) };
+  }
+
+  test('AppSource.fromAsset: the instances may read exactly the asset object', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'app-asset-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'server.js'), 'require("http").createServer((q, s) => s.end("ok")).listen(process.env.PORT);\n');
+      const { stack, app, template } = synthApp({ source: AppSource.fromAsset(dir) });
+      const asset = app.node.findChild('AppAsset') as s3assets.Asset;
+      const objectArn = stack.resolve(asset.bucket.arnForObjects(asset.s3ObjectKey));
+      expect(JSON.stringify(objectArn)).toContain(`/${asset.s3ObjectKey}`);
+      expect(asset.s3ObjectKey).toMatch(/^[0-9a-f]{64}\.zip$/);
+      const role = onlyResource(template, 'AWS::IAM::Role', 'AppInstanceRole').id;
+      const s3Statements = roleStatements(template, role).filter((s) => s.actions.some((a) => a.startsWith('s3:')));
+      expect(s3Statements).toEqual([expect.objectContaining({ effect: 'Allow', actions: ['s3:GetObject'], resources: [objectArn] })]);
+      const script = launchTemplateUserData(template, onlyResource(template, 'AWS::EC2::LaunchTemplate').id);
+      expect(script).toContain(`/${asset.s3ObjectKey}' /tmp/app.zip`);
+      expect(script).toContain('unzip -o -q /tmp/app.zip -d /opt/app');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('AppSource.fromInline refuses code over 8 KiB', () => {
+    expect(() => synthApp({ source: AppSource.fromInline('x'.repeat(8193)) }))
+      .toThrow(/source \(inline code of 8193 bytes\) must be at most 8192 bytes in Stack\/App: use AppSource\.fromAsset\(\)/);
+  });
+
+  test('AppSource.fromInline accepts exactly 8 KiB', () => {
+    expect(() => synthApp({ source: AppSource.fromInline('x'.repeat(8192)) })).not.toThrow();
+  });
+
+  test('nodeVersion, port, listener port, start command and health check path reach the instances', () => {
+    const { template, app } = synthApp({ nodeVersion: 20, port: 3000, listenerPort: 8000, startCommand: 'node dist/main.js', healthCheckPath: '/ready' });
+    const script = launchTemplateUserData(template, onlyResource(template, 'AWS::EC2::LaunchTemplate').id);
+    expect(script.split('\n')).toContain('dnf install -y nodejs20 unzip');
+    expect(heredoc(script, '/etc/cdk-three-tier/app.env').split('\n')).toEqual(['NODE_ENV=production', 'PORT=3000']);
+    expect(heredoc(script, '/etc/systemd/system/app.service')).toContain("ExecStart=/bin/sh -c 'node dist/main.js'");
+    expect(script).toContain("'http://127.0.0.1:3000/ready'");
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 8000 });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 3000, HealthCheckPath: '/ready' });
+    const lbSg = onlyResource(template, 'AWS::EC2::SecurityGroup', 'AppLoadBalancerSecurityGroup').id;
+    const instanceSg = onlyResource(template, 'AWS::EC2::SecurityGroup', 'AppInstanceSecurityGroup').id;
+    expect(ingressRules(template, instanceSg)).toEqual([{ peer: `sg:${lbSg}`, protocol: 'tcp', fromPort: 3000, toPort: 3000 }]);
+    // Standalone, nobody may call the internal load balancer until allowFrom is used.
+    expect(ingressRules(template, lbSg)).toEqual([]);
+    expect(app.connections.defaultPort?.toString()).toBe('8000');
+  });
+
+  test('allowFrom opens the listener port to a peer', () => {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    const app = new AppTier(stack, 'App', { vpc, source: API_SOURCE });
+    const peer = new ec2.SecurityGroup(stack, 'Peer', { vpc });
+    app.allowFrom(peer);
+    const template = Template.fromStack(stack);
+    const lbSg = onlyResource(template, 'AWS::EC2::SecurityGroup', 'AppLoadBalancerSecurityGroup').id;
+    const peerId = stack.getLogicalId(peer.node.defaultChild as ec2.CfnSecurityGroup);
+    expect(ingressRules(template, lbSg)).toEqual([{ peer: `sg:${peerId}`, protocol: 'tcp', fromPort: 80, toPort: 80 }]);
+  });
+
+  test('a bucket is passed as APP_BUCKET and may be read and written', () => {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    const bucket = new s3.Bucket(stack, 'Data');
+    new AppTier(stack, 'App', { vpc, source: API_SOURCE, bucket });
+    const template = Template.fromStack(stack);
+    const script = launchTemplateUserData(template, onlyResource(template, 'AWS::EC2::LaunchTemplate').id);
+    const bucketId = stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
+    expect(heredoc(script, '/etc/cdk-three-tier/app.env').split('\n')).toContain(`APP_BUCKET=<<{"Ref":"${bucketId}"}>>`);
+    const role = onlyResource(template, 'AWS::IAM::Role', 'AppInstanceRole').id;
+    const actions = roleStatements(template, role).filter((s) => JSON.stringify(s.resources).includes(bucketId)).flatMap((s) => s.actions);
+    expect(actions.some((a) => a.startsWith('s3:GetObject'))).toBe(true);
+    expect(actions.some((a) => a.startsWith('s3:PutObject'))).toBe(true);
+  });
+
+  test('metrics: target response time (average) and target 5xx (sum) over 5 minutes', () => {
+    const { app } = synthApp();
+    expect(app.metricTargetResponseTime()).toMatchObject({ metricName: 'TargetResponseTime', statistic: 'Average' });
+    expect(app.metricTargetResponseTime().period.toMinutes()).toBe(5);
+    expect(app.metricTarget5xxCount()).toMatchObject({ metricName: 'HTTPCode_Target_5XX_Count', statistic: 'Sum' });
+    expect(app.metricTarget5xxCount().period.toMinutes()).toBe(5);
+  });
+
+  test('the standalone tier keeps its own access log bucket with the preset expiration', () => {
+    const { template } = synthApp({ preset: PRESETS.staging() });
+    const lb = onlyResource(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+    const bucket = onlyResource(template, 'AWS::S3::Bucket', 'AppAccessLogBucket');
+    expect(lb.properties.LoadBalancerAttributes).toContainEqual({ Key: 'access_logs.s3.bucket', Value: { Ref: bucket.id } });
+    expect(bucket.properties.LifecycleConfiguration.Rules[0].ExpirationInDays).toBe(90);
+    expect(refId(lb.properties.SecurityGroups[0])).toBe(onlyResource(template, 'AWS::EC2::SecurityGroup', 'AppLoadBalancerSecurityGroup').id);
+  });
+});

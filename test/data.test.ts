@@ -1,0 +1,282 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AppTier, DataTier, DataTierProps, NatMode, NetworkTier } from '../src';
+import { API_SOURCE, newStack, PRESETS, PresetName } from './support/stacks';
+import { ingressRules, onlyResource, refId, resourcesOfType, roleStatements, subnetsOf } from './support/template';
+
+interface SynthesizedData {
+  readonly stack: Stack;
+  readonly data: DataTier;
+  readonly template: Template;
+}
+
+/** A data tier in a VPC with isolated subnets only, in 2 AZs. */
+function synthData(preset: PresetName, props: Partial<DataTierProps> = {}, extend?: (stack: Stack, data: DataTier) => void): SynthesizedData {
+  const stack = newStack();
+  const vpc = new ec2.Vpc(stack, 'Vpc', {
+    maxAzs: 2,
+    natGateways: 0,
+    subnetConfiguration: [{ name: 'Data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
+  });
+  const data = new DataTier(stack, 'Data', { vpc, preset: PRESETS[preset](), ...props });
+  extend?.(stack, data);
+  return { stack, data, template: Template.fromStack(stack) };
+}
+
+const cache = new Map<PresetName, SynthesizedData>();
+const byPreset = (preset: PresetName) => {
+  if (!cache.has(preset)) cache.set(preset, synthData(preset));
+  return cache.get(preset)!;
+};
+const database = (t: Template) => onlyResource(t, 'AWS::RDS::DBInstance');
+const key = (t: Template) => onlyResource(t, 'AWS::KMS::Key', 'DataEncryptionKey');
+
+describe('database instance', () => {
+  test.each(['dev', 'staging', 'prod'] as PresetName[])('%s: MySQL 8.4.7, private, encrypted with the tier key, gp3, IAM auth, log exports', (preset) => {
+    const { template } = byPreset(preset);
+    expect(database(template).properties).toMatchObject({
+      Engine: 'mysql',
+      EngineVersion: '8.4.7',
+      PubliclyAccessible: false,
+      StorageEncrypted: true,
+      KmsKeyId: { 'Fn::GetAtt': [key(template).id, 'Arn'] },
+      StorageType: 'gp3',
+      EnableIAMDatabaseAuthentication: true,
+      EnableCloudwatchLogsExports: ['error', 'general', 'slowquery', 'audit'],
+      Port: '3306',
+      DBName: 'app',
+      MasterUsername: 'dbadmin',
+      CopyTagsToSnapshot: true,
+      AutoMinorVersionUpgrade: true,
+      CACertificateIdentifier: 'rds-ca-rsa2048-g1',
+      MonitoringRoleArn: expect.anything(),
+    });
+    expect(key(template).properties.EnableKeyRotation).toBe(true);
+  });
+
+  test.each<[PresetName, string, boolean, number, boolean, string, number, string, number]>([
+    ['dev', 'db.t4g.micro', false, 1, false, 'Delete', 60, '20', 50],
+    ['staging', 'db.t4g.medium', true, 7, false, 'Snapshot', 60, '20', 100],
+    ['prod', 'db.r7g.large', true, 30, true, 'Snapshot', 30, '100', 1000],
+  ])('%s: %s, Multi-AZ %s, backups %i days, deletion protection %s, DeletionPolicy %s, monitoring %i s, storage %s to %i GiB', (
+    preset, instanceClass, multiAz, backupDays, deletionProtection, deletionPolicy, monitoring, allocated, maxAllocated,
+  ) => {
+    const db = database(byPreset(preset).template);
+    expect(db.properties).toMatchObject({
+      DBInstanceClass: instanceClass,
+      MultiAZ: multiAz,
+      BackupRetentionPeriod: backupDays,
+      DeletionProtection: deletionProtection,
+      MonitoringInterval: monitoring,
+      AllocatedStorage: allocated,
+      MaxAllocatedStorage: maxAllocated,
+    });
+    expect(db.resource.DeletionPolicy).toBe(deletionPolicy);
+    expect(db.resource.UpdateReplacePolicy).toBe(deletionPolicy);
+  });
+
+  test.each<[PresetName, string]>([
+    ['dev', 'Delete'],
+    ['staging', 'Retain'],
+    ['prod', 'Retain'],
+  ])('%s: the storage key is %s (a snapshot stays readable only with its key)', (preset, policy) => {
+    expect(key(byPreset(preset).template).resource.DeletionPolicy).toBe(policy);
+  });
+
+  test('Performance Insights is off on micro (dev), on and encrypted with the tier key on medium and larger', () => {
+    expect(database(byPreset('dev').template).properties.EnablePerformanceInsights).toBeFalsy();
+    expect(byPreset('dev').data.performanceInsightsEnabled).toBe(false);
+    for (const preset of ['staging', 'prod'] as PresetName[]) {
+      const { template, data } = byPreset(preset);
+      expect(database(template).properties).toMatchObject({
+        EnablePerformanceInsights: true,
+        PerformanceInsightsKMSKeyId: { 'Fn::GetAtt': [key(template).id, 'Arn'] },
+      });
+      expect(data.performanceInsightsEnabled).toBe(true);
+    }
+  });
+
+  test('monitoringInterval 0 turns enhanced monitoring off', () => {
+    const { template } = synthData('dev', { monitoringInterval: Duration.seconds(0) });
+    expect(database(template).properties.MonitoringInterval).toBeUndefined();
+    expect(database(template).properties.MonitoringRoleArn).toBeUndefined();
+  });
+
+  test('a full 8.0 engine version uses the 8.0 parameter group family', () => {
+    const { template } = synthData('dev', { engineVersion: '8.0.40' });
+    expect(database(template).properties.EngineVersion).toBe('8.0.40');
+    template.hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: 'mysql8.0' });
+  });
+
+  test('the parameter group requires TLS', () => {
+    const { template } = byPreset('prod');
+    const group = onlyResource(template, 'AWS::RDS::DBParameterGroup');
+    expect(group.properties).toMatchObject({ Family: 'mysql8.4', Parameters: { require_secure_transport: '1' } });
+    expect(database(template).properties.DBParameterGroupName).toEqual({ Ref: group.id });
+  });
+
+  test('the option group turns on the audit plugin', () => {
+    const { template } = byPreset('dev');
+    const group = onlyResource(template, 'AWS::RDS::OptionGroup');
+    expect(group.properties.OptionConfigurations).toEqual([expect.objectContaining({ OptionName: 'MARIADB_AUDIT_PLUGIN' })]);
+    expect(database(template).properties.OptionGroupName).toEqual({ Ref: group.id });
+  });
+
+  test('the removalPolicy, deletionProtection and multiAz props win over the preset', () => {
+    const { template } = synthData('prod', { removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false, multiAz: false });
+    const db = database(template);
+    expect(db.resource.DeletionPolicy).toBe('Delete');
+    expect(db.properties).toMatchObject({ DeletionProtection: false, MultiAZ: false });
+    expect(key(template).resource.DeletionPolicy).toBe('Delete');
+  });
+});
+
+describe('subnets and security group', () => {
+  test('the DB subnet group holds the data (isolated) subnets of the network tier', () => {
+    const stack = newStack();
+    const network = new NetworkTier(stack, 'Network', { natMode: NatMode.singleGateway() });
+    new DataTier(stack, 'Data', { vpc: network.vpc, rotation: false });
+    const template = Template.fromStack(stack);
+    const dataSubnets = subnetsOf(template).filter((s) => s.group === 'Data');
+    expect(dataSubnets.map((s) => s.type)).toEqual(['Isolated', 'Isolated']);
+    const group = onlyResource(template, 'AWS::RDS::DBSubnetGroup');
+    expect(group.properties.SubnetIds.map(refId).sort()).toEqual(dataSubnets.map((s) => s.id).sort());
+    expect(database(template).properties.DBSubnetGroupName).toEqual({ Ref: group.id });
+  });
+
+  test('the database admits only the app instances and the rotation function, on 3306 written as a literal', () => {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    const data = new DataTier(stack, 'Data', { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } });
+    new AppTier(stack, 'App', { vpc, source: API_SOURCE, database: data });
+    const template = Template.fromStack(stack);
+    const dbSg = onlyResource(template, 'AWS::EC2::SecurityGroup', 'DataSecurityGroup').id;
+    const appSg = onlyResource(template, 'AWS::EC2::SecurityGroup', 'AppInstanceSecurityGroup').id;
+    const rotationSg = onlyResource(template, 'AWS::EC2::SecurityGroup', 'DataRotationSecurityGroup').id;
+    const rules = ingressRules(template, dbSg).sort((a, b) => a.peer.localeCompare(b.peer));
+    expect(rules).toEqual([
+      { peer: `sg:${appSg}`, protocol: 'tcp', fromPort: 3306, toPort: 3306 },
+      { peer: `sg:${rotationSg}`, protocol: 'tcp', fromPort: 3306, toPort: 3306 },
+    ].sort((a, b) => a.peer.localeCompare(b.peer)));
+    expect(template.toJSON().Resources[dbSg].Properties.SecurityGroupEgress).toEqual([
+      expect.objectContaining({ CidrIp: '255.255.255.255/32' }),
+    ]);
+  });
+});
+
+describe('credentials', () => {
+  test('a generated secret, encrypted with the tier key; no password in the template', () => {
+    const { template, data, stack } = byPreset('prod');
+    const secret = onlyResource(template, 'AWS::SecretsManager::Secret');
+    expect(secret.properties).toMatchObject({
+      GenerateSecretString: { GenerateStringKey: 'password', SecretStringTemplate: '{"username":"dbadmin"}' },
+      KmsKeyId: { 'Fn::GetAtt': [key(template).id, 'Arn'] },
+    });
+    const password = database(template).properties.MasterUserPassword;
+    expect(typeof password).not.toBe('string');
+    expect(JSON.stringify(password)).toContain('{{resolve:secretsmanager:');
+    expect(JSON.stringify(password)).toContain(`"Ref":"${secret.id}"`);
+    expect(stack.resolve(data.secret.secretArn)).toEqual({ Ref: onlyResource(template, 'AWS::SecretsManager::SecretTargetAttachment').id });
+  });
+
+  test('the password rotates every 30 days by default', () => {
+    const { template, data } = byPreset('dev');
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 1);
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: 'rate(30 days)' } });
+    expect(data.rotation).toBeDefined();
+    // Standalone, the tier brings the Secrets Manager endpoint the rotation function needs.
+    expect(data.secretsManagerEndpoint).toBeDefined();
+  });
+
+  test('rotationInterval sets the schedule; rotation: false removes it', () => {
+    synthData('dev', { rotationInterval: Duration.days(7) }).template
+      .hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: 'rate(7 days)' } });
+    const off = synthData('dev', { rotation: false });
+    off.template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+    expect(off.data.rotation).toBeUndefined();
+    expect(off.data.secretsManagerEndpoint).toBeUndefined();
+  });
+});
+
+describe('grants', () => {
+  /** A data tier and a role, granted by `grant` before synthesis. */
+  const withRole = (grant: (data: DataTier, role: iam.Role) => iam.Grant[]) => {
+    let grants: iam.Grant[] = [];
+    let roleId = '';
+    const synthesized = synthData('dev', {}, (stack, data) => {
+      const role = new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+      roleId = stack.getLogicalId(role.node.defaultChild as iam.CfnRole);
+      grants = grant(data, role);
+    });
+    return { ...synthesized, grants, roleId };
+  };
+
+  test('grantConnect: rds-db:connect as the master user, or as the given user', () => {
+    const { template, grants, roleId } = withRole((data, role) => [data.grantConnect(role), data.grantConnect(role, 'reporting')]);
+    expect(grants.map((g) => g.success)).toEqual([true, true]);
+    const dbId = database(template).id;
+    const statements = roleStatements(template, roleId).filter((s) => s.actions.includes('rds-db:connect'));
+    const users = statements.flatMap((s) => s.resources).map((r) => JSON.stringify(r));
+    expect(users).toHaveLength(2);
+    // The master user name is read from the secret (it is the secret's `username` field).
+    const attachment = onlyResource(template, 'AWS::SecretsManager::SecretTargetAttachment').id;
+    expect(users[0]).toContain(`:rds-db:us-east-1:123456789012:dbuser:",{"Fn::GetAtt":["${dbId}","DbiResourceId"]},"/{{resolve:secretsmanager:",{"Ref":"${attachment}"},":SecretString:username::}}"`);
+    expect(users[1]).toContain('"/reporting"');
+  });
+
+  test('grantSecretRead: read the secret, decrypt through Secrets Manager only', () => {
+    const { stack, data, template, grants, roleId } = withRole((d, role) => [d.grantSecretRead(role)]);
+    expect(grants.map((g) => g.success)).toEqual([true]);
+    const secret = stack.resolve(data.secret.secretArn);
+    expect(roleStatements(template, roleId)).toEqual([
+      expect.objectContaining({ effect: 'Allow', actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [secret] }),
+    ]);
+    const keyStatements = key(template).properties.KeyPolicy.Statement.filter((s: any) => JSON.stringify(s.Principal).includes(roleId));
+    expect(keyStatements).toEqual([expect.objectContaining({
+      Action: 'kms:Decrypt',
+      Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } },
+    })]);
+  });
+});
+
+describe('metrics', () => {
+  test.each<[string, (d: DataTier) => any, string, string]>([
+    ['metricCpuUtilization', (d) => d.metricCpuUtilization(), 'CPUUtilization', 'Average'],
+    ['metricFreeStorageSpace', (d) => d.metricFreeStorageSpace(), 'FreeStorageSpace', 'Minimum'],
+    ['metricDatabaseConnections', (d) => d.metricDatabaseConnections(), 'DatabaseConnections', 'Maximum'],
+  ])('%s: %s, %s over 5 minutes, for this instance', (_name, metric, metricName, statistic) => {
+    const { data, stack, template } = byPreset('dev');
+    const m = metric(data);
+    expect(m).toMatchObject({ namespace: 'AWS/RDS', metricName, statistic });
+    expect(m.period.toMinutes()).toBe(5);
+    expect(stack.resolve(m.dimensions)).toEqual({ DBInstanceIdentifier: { Ref: database(template).id } });
+  });
+
+  test('metric options win over the defaults', () => {
+    const m = byPreset('dev').data.metricCpuUtilization({ statistic: 'Maximum', period: Duration.minutes(1) });
+    expect(m.statistic).toBe('Maximum');
+    expect(m.period.toMinutes()).toBe(1);
+  });
+});
+
+describe('AWS Backup', () => {
+  test.each<[PresetName, number]>([
+    ['dev', 0],
+    ['staging', 1],
+    ['prod', 1],
+  ])('%s: %i backup plan(s) of the database in a vault encrypted with the tier key', (preset, count) => {
+    const { template } = byPreset(preset);
+    template.resourceCountIs('AWS::Backup::BackupPlan', count);
+    if (count > 0) {
+      template.hasResourceProperties('AWS::Backup::BackupVault', { EncryptionKeyArn: { 'Fn::GetAtt': [key(template).id, 'Arn'] } });
+      const selection = resourcesOfType(template, 'AWS::Backup::BackupSelection');
+      expect(JSON.stringify(selection.map((s) => s.properties))).toContain(database(template).id);
+    }
+  });
+
+  test('the backupPlan prop wins over the preset', () => {
+    synthData('dev', { backupPlan: true }).template.resourceCountIs('AWS::Backup::BackupPlan', 1);
+  });
+});

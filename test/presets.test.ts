@@ -1,0 +1,284 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { AppTier, DataTier, HttpOnlyPolicy, InterfaceEndpointService, NatMode, NetworkTier, Preset, PresetValues, WebTier } from '../src';
+import { API_SOURCE, newStack, PRESET_NAMES, PRESETS, PresetName, synthPlatform, SynthesizedPlatform } from './support/stacks';
+import { flatten, heredoc, launchTemplateUserData, onlyResource, refId, resourcesOfType, subnetsOf, tagsOf } from './support/template';
+
+type Field = keyof PresetValues;
+
+/** A synthesized platform as the preset makes it, and what HTTP only did. */
+interface Observation {
+  readonly synthesized: SynthesizedPlatform;
+  readonly httpOnly: HttpOnlyPolicy;
+}
+
+/**
+ * Synthesizes the platform without a certificate. If that throws (HTTP only refused), the policy
+ * is ERROR and the platform is synthesized again with `allowHttpOnly: true`.
+ */
+function observe(preset: Preset): Observation {
+  try {
+    const synthesized = synthPlatform(preset, { web: { allowHttpOnly: false } });
+    const warned = Annotations.fromStack(synthesized.stack).findWarning('*', Match.stringLikeRegexp('cdk-three-tier:httpOnly')).length > 0;
+    return { synthesized, httpOnly: warned ? HttpOnlyPolicy.WARN : HttpOnlyPolicy.ALLOW };
+  } catch (e) {
+    expect(String(e)).toMatch(/certificate \(undefined\) is required with the \w+ preset/);
+    return { synthesized: synthPlatform(preset, { web: { allowHttpOnly: true } }), httpOnly: HttpOnlyPolicy.ERROR };
+  }
+}
+
+const lbAttribute = (t: Template, prefix: string, key: string) =>
+  onlyResource(t, 'AWS::ElasticLoadBalancingV2::LoadBalancer', prefix).properties.LoadBalancerAttributes.find((a: any) => a.Key === key)?.Value;
+const launchTemplate = (t: Template, tier: string) => onlyResource(t, 'AWS::EC2::LaunchTemplate', `Platform${tier}LaunchTemplate`).properties.LaunchTemplateData;
+const asg = (t: Template, tier: string) => onlyResource(t, 'AWS::AutoScaling::AutoScalingGroup', `Platform${tier}AutoScalingGroup`).properties;
+const db = (t: Template) => onlyResource(t, 'AWS::RDS::DBInstance');
+
+/** How each preset field shows in a synthesized platform. */
+const OBSERVED: Record<Field, (o: Observation) => unknown> = {
+  name: ({ synthesized: { template } }) => tagsOf(onlyResource(template, 'AWS::EC2::VPC').properties).environment,
+  maxAzs: ({ synthesized: { template } }) => new Set(subnetsOf(template).map((s) => s.az)).size,
+  natMode: ({ synthesized: { template } }) => {
+    const gateways = resourcesOfType(template, 'AWS::EC2::NatGateway').length;
+    const instances = resourcesOfType(template, 'AWS::EC2::Instance');
+    if (instances.length === 1 && gateways === 0) return `instance ${instances[0].properties.InstanceType}`;
+    if (instances.length > 0) return 'unexpected NAT instances';
+    const azs = new Set(subnetsOf(template).map((s) => s.az)).size;
+    return gateways === 0 ? 'none' : gateways === 1 ? 'single-gateway' : gateways === azs ? 'gateway-per-az' : `${gateways} gateways`;
+  },
+  interfaceEndpoints: ({ synthesized: { template } }) => resourcesOfType(template, 'AWS::EC2::VPCEndpoint')
+    .filter((e) => e.properties.VpcEndpointType === 'Interface')
+    .map((e) => String(e.properties.ServiceName).split('.').pop())
+    .sort(),
+  flowLogRetention: ({ synthesized: { template } }) => {
+    const group = refId(onlyResource(template, 'AWS::EC2::FlowLog').properties.LogGroupName)!;
+    return template.toJSON().Resources[group].Properties.RetentionInDays;
+  },
+  accessLogExpirationDays: ({ synthesized: { template } }) =>
+    onlyResource(template, 'AWS::S3::Bucket', 'PlatformAccessLogBucket').properties.LifecycleConfiguration.Rules[0].ExpirationInDays,
+  loadBalancerDeletionProtection: ({ synthesized: { template } }) => {
+    const values = ['PlatformWebLoadBalancer', 'PlatformAppLoadBalancer'].map((p) => lbAttribute(template, p, 'deletion_protection.enabled'));
+    return values[0] === values[1] ? values[0] === 'true' : `web ${values[0]}, app ${values[1]}`;
+  },
+  httpOnlyPolicy: ({ httpOnly }) => httpOnly,
+  webInstanceType: ({ synthesized: { template } }) => launchTemplate(template, 'Web').InstanceType,
+  webMinCapacity: ({ synthesized: { template } }) => Number(asg(template, 'Web').MinSize),
+  webMaxCapacity: ({ synthesized: { template } }) => Number(asg(template, 'Web').MaxSize),
+  appInstanceType: ({ synthesized: { template } }) => launchTemplate(template, 'App').InstanceType,
+  appMinCapacity: ({ synthesized: { template } }) => Number(asg(template, 'App').MinSize),
+  appMaxCapacity: ({ synthesized: { template } }) => Number(asg(template, 'App').MaxSize),
+  databaseInstanceType: ({ synthesized: { template } }) => db(template).properties.DBInstanceClass,
+  multiAz: ({ synthesized: { template } }) => db(template).properties.MultiAZ,
+  allocatedStorageGiB: ({ synthesized: { template } }) => Number(db(template).properties.AllocatedStorage),
+  maxAllocatedStorageGiB: ({ synthesized: { template } }) => db(template).properties.MaxAllocatedStorage,
+  backupRetention: ({ synthesized: { template } }) => db(template).properties.BackupRetentionPeriod,
+  databaseDeletionProtection: ({ synthesized: { template } }) => db(template).properties.DeletionProtection,
+  databaseRemovalPolicy: ({ synthesized: { template } }) => db(template).resource.DeletionPolicy,
+  monitoringInterval: ({ synthesized: { template } }) => db(template).properties.MonitoringInterval ?? 0,
+  backupPlan: ({ synthesized: { template } }) => resourcesOfType(template, 'AWS::Backup::BackupPlan').length === 1,
+};
+
+const DELETION_POLICY: Record<string, string> = {
+  [RemovalPolicy.DESTROY]: 'Delete',
+  [RemovalPolicy.SNAPSHOT]: 'Snapshot',
+  [RemovalPolicy.RETAIN]: 'Retain',
+};
+
+/** What each preset field should look like in the template. */
+const EXPECTED: Record<Field, (v: PresetValues) => unknown> = {
+  name: (v) => v.name,
+  maxAzs: (v) => v.maxAzs,
+  natMode: (v) => (v.natMode.mode === 'instance' ? `instance ${v.natMode.instanceType}` : v.natMode.mode),
+  interfaceEndpoints: (v) => [...v.interfaceEndpoints].sort(),
+  flowLogRetention: (v) => v.flowLogRetention,
+  accessLogExpirationDays: (v) => v.accessLogExpirationDays,
+  loadBalancerDeletionProtection: (v) => v.loadBalancerDeletionProtection,
+  httpOnlyPolicy: (v) => v.httpOnlyPolicy,
+  webInstanceType: (v) => v.webInstanceType.toString(),
+  webMinCapacity: (v) => v.webMinCapacity,
+  webMaxCapacity: (v) => v.webMaxCapacity,
+  appInstanceType: (v) => v.appInstanceType.toString(),
+  appMinCapacity: (v) => v.appMinCapacity,
+  appMaxCapacity: (v) => v.appMaxCapacity,
+  databaseInstanceType: (v) => `db.${v.databaseInstanceType}`,
+  multiAz: (v) => v.multiAz,
+  allocatedStorageGiB: (v) => v.allocatedStorageGiB,
+  maxAllocatedStorageGiB: (v) => v.maxAllocatedStorageGiB,
+  backupRetention: (v) => v.backupRetention.toDays(),
+  databaseDeletionProtection: (v) => v.databaseDeletionProtection,
+  databaseRemovalPolicy: (v) => DELETION_POLICY[v.databaseRemovalPolicy],
+  monitoringInterval: (v) => v.monitoringInterval.toSeconds(),
+  backupPlan: (v) => v.backupPlan,
+};
+const FIELDS = Object.keys(EXPECTED) as Field[];
+
+test.each(PRESET_NAMES)('%s: every PresetValues field has a check here', (preset) => {
+  expect(Object.keys(PRESETS[preset]().values).sort()).toEqual([...FIELDS].sort());
+  expect(Object.keys(OBSERVED).sort()).toEqual([...FIELDS].sort());
+});
+
+/** The documented values (the props' @default docs and the README table say the same). */
+test('the presets hold the documented values', () => {
+  const table = (f: (v: PresetValues) => unknown) => PRESET_NAMES.map((p) => f(PRESETS[p]().values));
+  expect(table((v) => v.maxAzs)).toEqual([2, 2, 3]);
+  expect(table((v) => EXPECTED.natMode(v))).toEqual(['instance t3.nano', 'single-gateway', 'gateway-per-az']);
+  expect(table((v) => v.interfaceEndpoints.length)).toEqual([0, 0, 7]);
+  expect(table((v) => v.flowLogRetention)).toEqual([logs.RetentionDays.ONE_WEEK, logs.RetentionDays.ONE_MONTH, logs.RetentionDays.ONE_YEAR]);
+  expect(table((v) => v.accessLogExpirationDays)).toEqual([30, 90, 365]);
+  expect(table((v) => v.loadBalancerDeletionProtection)).toEqual([false, false, true]);
+  expect(table((v) => v.httpOnlyPolicy)).toEqual([HttpOnlyPolicy.ALLOW, HttpOnlyPolicy.WARN, HttpOnlyPolicy.ERROR]);
+  expect(table((v) => `${v.webInstanceType} ${v.webMinCapacity}-${v.webMaxCapacity}`)).toEqual(['t3.micro 1-2', 't3.small 2-4', 'm7i.large 3-9']);
+  expect(table((v) => `${v.appInstanceType} ${v.appMinCapacity}-${v.appMaxCapacity}`)).toEqual(['t3.micro 1-2', 't3.small 2-4', 'm7i.large 3-9']);
+  expect(table((v) => v.databaseInstanceType.toString())).toEqual(['t4g.micro', 't4g.medium', 'r7g.large']);
+  expect(table((v) => v.multiAz)).toEqual([false, true, true]);
+  expect(table((v) => `${v.allocatedStorageGiB}-${v.maxAllocatedStorageGiB}`)).toEqual(['20-50', '20-100', '100-1000']);
+  expect(table((v) => v.backupRetention.toDays())).toEqual([1, 7, 30]);
+  expect(table((v) => v.databaseDeletionProtection)).toEqual([false, false, true]);
+  expect(table((v) => v.databaseRemovalPolicy)).toEqual([RemovalPolicy.DESTROY, RemovalPolicy.SNAPSHOT, RemovalPolicy.SNAPSHOT]);
+  expect(table((v) => v.monitoringInterval.toSeconds())).toEqual([60, 60, 30]);
+  expect(table((v) => v.backupPlan)).toEqual([false, true, true]);
+});
+
+/** One observation per preset, shared by the tests below. */
+const observations = new Map<PresetName, Observation>();
+const observation = (preset: PresetName) => {
+  if (!observations.has(preset)) observations.set(preset, observe(PRESETS[preset]()));
+  return observations.get(preset)!;
+};
+
+describe.each(PRESET_NAMES)('%s preset in the synthesized platform', (preset) => {
+  test.each(FIELDS)('%s', (field) => {
+    expect(OBSERVED[field](observation(preset))).toEqual(EXPECTED[field](PRESETS[preset]().values));
+  });
+});
+
+describe('priority: tier prop > preset > library default', () => {
+  test('platform options win over the prod preset; the fields not overridden keep the preset values', () => {
+    const c7i = ec2.InstanceType.of(ec2.InstanceClass.C7I, ec2.InstanceSize.XLARGE);
+    const r7g = ec2.InstanceType.of(ec2.InstanceClass.R7G, ec2.InstanceSize.XLARGE);
+    const synthesized = synthPlatform('prod', {
+      network: { maxAzs: 2, natMode: NatMode.singleGateway(), interfaceEndpoints: [InterfaceEndpointService.SSM] },
+      web: { instanceType: c7i, minCapacity: 2, maxCapacity: 5 },
+      app: { source: API_SOURCE, instanceType: c7i, minCapacity: 4, maxCapacity: 6 },
+      data: { instanceType: r7g, multiAz: false },
+    });
+    const overridden: Observation = { synthesized, httpOnly: HttpOnlyPolicy.ERROR };
+    const expected: Record<string, unknown> = Object.fromEntries(FIELDS.map((f) => [f, EXPECTED[f](Preset.prod().values)]));
+    Object.assign(expected, {
+      maxAzs: 2,
+      natMode: 'single-gateway',
+      interfaceEndpoints: ['ssm'],
+      webInstanceType: 'c7i.xlarge',
+      webMinCapacity: 2,
+      webMaxCapacity: 5,
+      appInstanceType: 'c7i.xlarge',
+      appMinCapacity: 4,
+      appMaxCapacity: 6,
+      databaseInstanceType: 'db.r7g.xlarge',
+      multiAz: false,
+    });
+    expect(Object.fromEntries(FIELDS.map((f) => [f, OBSERVED[f](overridden)]))).toEqual(expected);
+  });
+
+  test('tier props win over the preset for the fields the platform does not expose', () => {
+    const stack = newStack();
+    const network = new NetworkTier(stack, 'Network', { preset: Preset.prod(), flowLogRetention: logs.RetentionDays.THREE_DAYS, natMode: NatMode.none() });
+    const data = new DataTier(stack, 'Data', {
+      vpc: network.vpc,
+      vpcSubnets: network.dataSubnets,
+      preset: Preset.prod(),
+      allocatedStorageGiB: 30,
+      maxAllocatedStorageGiB: 40,
+      backupRetention: Duration.days(3),
+      deletionProtection: false,
+      removalPolicy: RemovalPolicy.RETAIN,
+      monitoringInterval: Duration.seconds(0),
+      backupPlan: false,
+      rotation: false,
+    });
+    new WebTier(stack, 'Web', {
+      vpc: network.vpc,
+      apiEndpoint: 'api.internal.example:80',
+      preset: Preset.prod(),
+      allowHttpOnly: true,
+      instanceSubnets: network.webSubnets,
+      deletionProtection: false,
+      accessLogExpirationDays: 5,
+    });
+    expect(data.performanceInsightsEnabled).toBe(true);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 3 });
+    const instance = db(template);
+    expect(instance.properties).toMatchObject({
+      AllocatedStorage: '30', MaxAllocatedStorage: 40, BackupRetentionPeriod: 3, DeletionProtection: false,
+    });
+    expect(instance.properties.MonitoringInterval).toBeUndefined();
+    expect(instance.resource.DeletionPolicy).toBe('Retain');
+    template.resourceCountIs('AWS::Backup::BackupPlan', 0);
+    expect(lbAttribute(template, 'WebLoadBalancer', 'deletion_protection.enabled')).toBe('false');
+    template.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 5 })] } });
+  });
+
+  test('without a preset every tier uses Preset.dev()', () => {
+    const stack = newStack();
+    const network = new NetworkTier(stack, 'Network');
+    const data = new DataTier(stack, 'Data', { vpc: network.vpc, vpcSubnets: network.dataSubnets, rotation: false });
+    const app = new AppTier(stack, 'App', { vpc: network.vpc, vpcSubnets: network.appSubnets, source: API_SOURCE, database: data });
+    new WebTier(stack, 'Web', { vpc: network.vpc, instanceSubnets: network.webSubnets, apiEndpoint: app.endpoint });
+    const template = Template.fromStack(stack);
+    const dev = Preset.dev().values;
+    expect(network.maxAzs).toBe(dev.maxAzs);
+    expect(network.natMode.mode).toBe(dev.natMode.mode);
+    template.resourceCountIs('AWS::EC2::Instance', 1);
+    template.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.t4g.micro', MultiAZ: false, BackupRetentionPeriod: 1 });
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MinSize: '1', MaxSize: '2' });
+    template.resourceCountIs('AWS::Backup::BackupPlan', 0);
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('cdk-three-tier:httpOnly'));
+  });
+
+  test('a custom preset flows through like the built-in ones', () => {
+    const perf = Preset.custom({ ...Preset.prod().values, name: 'perf', webMinCapacity: 4, webMaxCapacity: 12, multiAz: false, backupPlan: false });
+    const { template } = synthPlatform(perf);
+    expect(OBSERVED.name({ synthesized: { template } as SynthesizedPlatform, httpOnly: HttpOnlyPolicy.ERROR })).toBe('perf');
+    expect(Number(asg(template, 'Web').MinSize)).toBe(4);
+    expect(Number(asg(template, 'Web').MaxSize)).toBe(12);
+    expect(db(template).properties.MultiAZ).toBe(false);
+    expect(db(template).properties.DBInstanceClass).toBe('db.r7g.large');
+  });
+});
+
+describe('library defaults (documented @default values)', () => {
+  let dev: SynthesizedPlatform;
+  let script: string;
+  beforeAll(() => {
+    dev = observation('dev').synthesized;
+    script = launchTemplateUserData(dev.template, onlyResource(dev.template, 'AWS::EC2::LaunchTemplate', 'PlatformAppLaunchTemplate').id);
+  });
+
+  test.each<[string, () => unknown, unknown]>([
+    ['cidr 10.0.0.0/16', () => onlyResource(dev.template, 'AWS::EC2::VPC').properties.CidrBlock, '10.0.0.0/16'],
+    ['app port 8080', () => heredoc(script, '/etc/cdk-three-tier/app.env').split('\n').find((l) => l.startsWith('PORT=')), 'PORT=8080'],
+    ['app listener port 80', () => onlyResource(dev.template, 'AWS::ElasticLoadBalancingV2::Listener', 'PlatformAppLoadBalancerListener').properties.Port, 80],
+    ['app health check /healthz', () => onlyResource(dev.template, 'AWS::ElasticLoadBalancingV2::TargetGroup', 'PlatformAppTargetGroup').properties.HealthCheckPath, '/healthz'],
+    ['nodeVersion 22', () => script.includes('dnf install -y nodejs22 unzip'), true],
+    ["startCommand 'node server.js'", () => heredoc(script, '/etc/systemd/system/app.service').includes("ExecStart=/bin/sh -c 'node server.js'"), true],
+    ['web health check /nginx-health', () => onlyResource(dev.template, 'AWS::ElasticLoadBalancingV2::TargetGroup', 'PlatformWebTargetGroup').properties.HealthCheckPath, '/nginx-health'],
+    ['cpuTargetUtilizationPercent 60 (both tiers)', () => resourcesOfType(dev.template, 'AWS::AutoScaling::ScalingPolicy')
+      .filter((p) => p.properties.TargetTrackingConfiguration.PredefinedMetricSpecification.PredefinedMetricType === 'ASGAverageCPUUtilization')
+      .map((p) => p.properties.TargetTrackingConfiguration.TargetValue), [60, 60]],
+    ['requestsPerTargetPerMinute 1000', () => resourcesOfType(dev.template, 'AWS::AutoScaling::ScalingPolicy')
+      .filter((p) => p.properties.TargetTrackingConfiguration.PredefinedMetricSpecification.PredefinedMetricType === 'ALBRequestCountPerTarget')
+      .map((p) => p.properties.TargetTrackingConfiguration.TargetValue), [1000]],
+    ["engineVersion '8.4.7'", () => db(dev.template).properties.EngineVersion, DataTier.DEFAULT_ENGINE_VERSION],
+    ["databaseName 'app'", () => db(dev.template).properties.DBName, 'app'],
+    ["masterUsername 'dbadmin'", () => db(dev.template).properties.MasterUsername, 'dbadmin'],
+    ['database port 3306', () => db(dev.template).properties.Port, '3306'],
+    ['rotation every 30 days', () => onlyResource(dev.template, 'AWS::SecretsManager::RotationSchedule').properties.RotationRules.ScheduleExpression, 'rate(30 days)'],
+    ['root volume 16 GiB', () => launchTemplate(dev.template, 'Web').BlockDeviceMappings[0].Ebs.VolumeSize, 16],
+    ['WAF on both load balancers', () => resourcesOfType(dev.template, 'AWS::WAFv2::WebACLAssociation').length, 2],
+    ['NGINX body limit 10 MB', () => flatten(dev.stack.resolve(dev.platform.web.nginxConfig)).includes('client_max_body_size 10m;'), true],
+  ])('%s', (_name, actual, expected) => {
+    expect(actual()).toEqual(expected);
+  });
+});

@@ -1,0 +1,95 @@
+import * as fs from 'fs';
+import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { markers, readBlock, README_BLOCKS, README_PATH, renderReadme, replaceBlock, UPDATE_COMMAND } from '../scripts/update-readme';
+import { NatMode, Preset } from '../src';
+import { DEFAULTS_ROWS, renderDefaultsTable, renderDuration, renderNatMode, renderRetention } from './support/readme-tables';
+
+const readme = fs.readFileSync(README_PATH, 'utf8');
+
+describe('generated README blocks are up to date', () => {
+  test.each(README_BLOCKS.map((b) => [b.name, b] as const))('%s', (name, block) => {
+    const current = readBlock(readme, name);
+    if (current === undefined) {
+      const { start, end } = markers(name);
+      throw new Error(`README.md has no ${start} ... ${end} block: add the markers, then run ${UPDATE_COMMAND}`);
+    }
+    const rendered = block.render();
+    if (current !== rendered) {
+      throw new Error(`README.md block '${name}' is out of date: run ${UPDATE_COMMAND}\n\n--- README.md\n${current}\n\n--- rendered\n${rendered}\n`);
+    }
+  });
+});
+
+describe('defaults table', () => {
+  const table = renderDefaultsTable();
+  const rows = table.split('\n');
+
+  test('one column per preset, one row per PresetValues field (name is the header)', () => {
+    expect(rows[0]).toBe('| Setting | dev | staging | prod |');
+    expect(rows[1]).toBe('| --- | --- | --- | --- |');
+    const fields = Object.keys(Preset.dev().values).filter((f) => f !== 'name').sort();
+    expect(Object.keys(DEFAULTS_ROWS).sort()).toEqual(fields);
+    expect(rows).toHaveLength(2 + fields.length);
+    for (const row of rows) expect(row.split(' | ')).toHaveLength(4);
+  });
+
+  test.each([
+    ['maxAzs', '2 | 2 | 3'],
+    ['natMode', '`NatMode.instance(t3.nano)` | `NatMode.singleGateway()` | `NatMode.gatewayPerAz()`'],
+    ['interfaceEndpoints', 'none | none | `ssm`, `ssmmessages`, `ec2messages`, `secretsmanager`, `logs`, `kms`, `cloudformation`'],
+    ['flowLogRetention', '1 week | 1 month | 1 year'],
+    ['accessLogExpirationDays', '30 days | 90 days | 365 days'],
+    ['loadBalancerDeletionProtection', 'no | no | yes'],
+    ['webInstanceType', '`t3.micro` | `t3.small` | `m7i.large`'],
+    ['databaseInstanceType', '`db.t4g.micro` | `db.t4g.medium` | `db.r7g.large`'],
+    ['backupRetention', '1 day | 7 days | 30 days'],
+    ['databaseRemovalPolicy', '`DESTROY` | `SNAPSHOT` | `SNAPSHOT`'],
+    ['monitoringInterval', '60 seconds | 60 seconds | 30 seconds'],
+  ])('%s reads %s', (field, cells) => {
+    const row = rows.find((r) => r.includes(`(\`${field}\`) |`));
+    expect(row).toBeDefined();
+    expect(row!.endsWith(` | ${cells} |`)).toBe(true);
+  });
+
+  test('value renderers', () => {
+    expect(renderRetention(logs.RetentionDays.ONE_DAY)).toBe('1 day');
+    expect(renderRetention(logs.RetentionDays.TWO_WEEKS)).toBe('2 weeks');
+    expect(renderRetention(logs.RetentionDays.THIRTEEN_MONTHS)).toBe('13 months');
+    expect(renderRetention(logs.RetentionDays.TEN_YEARS)).toBe('10 years');
+    expect(renderRetention(logs.RetentionDays.INFINITE)).toBe('never expires');
+    expect(renderRetention(42 as logs.RetentionDays)).toBe('42 days');
+    expect(renderNatMode(NatMode.none())).toBe('`NatMode.none()`');
+    expect(renderNatMode(NatMode.instance(ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.NANO)))).toBe('`NatMode.instance(t4g.nano)`');
+    expect(renderDuration(Duration.days(35))).toBe('35 days');
+    expect(renderDuration(Duration.seconds(1))).toBe('1 second');
+    expect(renderDuration(Duration.seconds(0))).toBe('off');
+  });
+});
+
+describe('update-readme', () => {
+  const sample = ['# Title', '', '<!-- defaults-table:start -->', 'old', 'lines', '<!-- defaults-table:end -->', '', 'after', ''].join('\n');
+
+  test('replaces only the text between the markers, and is idempotent', () => {
+    const once = replaceBlock(sample, 'defaults-table', 'new');
+    expect(once).toBe(['# Title', '', '<!-- defaults-table:start -->', 'new', '<!-- defaults-table:end -->', '', 'after', ''].join('\n'));
+    expect(replaceBlock(once, 'defaults-table', 'new')).toBe(once);
+    expect(readBlock(once, 'defaults-table')).toBe('new');
+  });
+
+  test('renders every listed block', () => {
+    const blocks = [{ name: 'defaults-table', render: () => 'a' }, { name: 'other', render: () => 'b' }];
+    const text = `${sample}<!-- other:start -->\n<!-- other:end -->\n`;
+    const rendered = renderReadme(text, blocks);
+    expect(readBlock(rendered, 'defaults-table')).toBe('a');
+    expect(readBlock(rendered, 'other')).toBe('b');
+  });
+
+  test('missing or broken markers are errors, not silent appends', () => {
+    expect(() => replaceBlock('# Title\n', 'defaults-table', 'x')).toThrow(/no block 'defaults-table'.*\n<!-- defaults-table:start -->/s);
+    expect(() => replaceBlock('<!-- defaults-table:start -->\n', 'defaults-table', 'x')).toThrow(/no <!-- defaults-table:end -->/);
+    expect(() => readBlock(`${sample}${sample}`, 'defaults-table')).toThrow(/more than once/);
+    expect(readBlock('# Title\n', 'defaults-table')).toBeUndefined();
+  });
+});
