@@ -10,7 +10,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { WebTier, WebTierProps } from '../src';
 import { newStack, PRESETS, PresetName } from './support/stacks';
-import { flatten, heredoc, ingressRules, egressRules, launchTemplateUserData, onlyResource, refId, resourcesOfType, roleStatements } from './support/template';
+import { flatten, heredoc, ingressRules, egressRules, launchTemplateUserData, onlyResource, refId, roleStatements } from './support/template';
 
 const CERTIFICATE_ARN = 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
 const HTTP_ONLY = /cdk-three-tier:httpOnly/;

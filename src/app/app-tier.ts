@@ -6,7 +6,6 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -16,9 +15,9 @@ import { AppSource } from './app-source';
 import { IDataTier } from '../data/data-tier';
 import { Preset } from '../platform/preset';
 import { acknowledge } from '../private/compliance';
-import { createAccessLogBucket, createFleet, createNotificationTopic, enableAccessLogs } from '../private/fleet';
+import { createAccessLogBucket, createFleet, createNotificationTopic } from '../private/fleet';
+import { addAliasRecord, certificateFor, createFront } from '../private/load-balancer';
 import { checkIntRange, checkPath, checkPort, invalid } from '../private/validation';
-import { protectWithWaf } from '../private/waf';
 
 /** Node.js major versions installable from the Amazon Linux 2023 repositories. */
 const NODE_VERSIONS = [20, 22, 24];
@@ -255,12 +254,7 @@ export class AppTier extends Construct implements ec2.IConnectable {
     if ((props.certificate || props.hostedZone) && !props.domainName) {
       invalid(this, 'domainName', props.domainName, 'is required with certificate or hostedZone (the name the certificate is verified for)');
     }
-    this.certificate = props.certificate ?? (props.domainName && props.hostedZone
-      ? new acm.Certificate(this, 'Certificate', {
-        domainName: props.domainName,
-        validation: acm.CertificateValidation.fromDns(props.hostedZone),
-      })
-      : undefined);
+    this.certificate = certificateFor(this, props.certificate, props.domainName, props.hostedZone);
     this.tlsServerName = this.certificate ? props.domainName : undefined;
     this.listenerPort = props.listenerPort ?? (this.certificate ? 443 : 80);
     checkPort(this, 'listenerPort', this.listenerPort);
@@ -388,39 +382,24 @@ export class AppTier extends Construct implements ec2.IConnectable {
     }
     if (props.bucket) this.grantBucketObjects(props.bucket);
 
-    const lbSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
-      vpc: props.vpc,
-      description: 'App tier internal load balancer',
-      allowAllOutbound: false,
-    });
-    const deletionProtection = props.deletionProtection ?? preset.loadBalancerDeletionProtection;
-    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+    this.accessLogBucket = props.accessLogBucket ?? createAccessLogBucket(this, preset.accessLogExpirationDays);
+    const front = createFront(this, {
       vpc: props.vpc,
       vpcSubnets,
       internetFacing: false,
-      securityGroup: lbSecurityGroup,
-      dropInvalidHeaderFields: true,
-      deletionProtection,
+      description: 'App tier internal load balancer',
+      deletionProtection: props.deletionProtection ?? preset.loadBalancerDeletionProtection,
+      accessLogBucket: this.accessLogBucket,
+      accessLogPrefix: 'app',
+      waf: props.waf ?? true,
+      wafLogRetention: preset.flowLogRetention,
+      autoScalingGroup: this.autoScalingGroup,
+      targetPort: this.port,
+      healthCheckPath,
     });
-    this.accessLogBucket = props.accessLogBucket ?? createAccessLogBucket(this, preset.accessLogExpirationDays);
-    enableAccessLogs(this.loadBalancer, this.accessLogBucket, 'app');
-
-    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
-      vpc: props.vpc,
-      port: this.port,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      targetType: elbv2.TargetType.INSTANCE,
-      targets: [this.autoScalingGroup],
-      deregistrationDelay: Duration.seconds(30),
-      healthCheck: {
-        path: healthCheckPath,
-        healthyHttpCodes: '200',
-        interval: Duration.seconds(15),
-        timeout: Duration.seconds(5),
-        healthyThresholdCount: 2,
-        unhealthyThresholdCount: 3,
-      },
-    });
+    this.loadBalancer = front.loadBalancer;
+    this.targetGroup = front.targetGroup;
+    this.webAcl = front.webAcl;
     this.listener = this.loadBalancer.addListener('Listener', {
       port: this.listenerPort,
       protocol: this.certificate ? elbv2.ApplicationProtocol.HTTPS : elbv2.ApplicationProtocol.HTTP,
@@ -430,24 +409,11 @@ export class AppTier extends Construct implements ec2.IConnectable {
       defaultTargetGroups: [this.targetGroup],
     });
     if (!this.certificate) acknowledge(this.listener, 'internalListenerHttp');
-    if (props.domainName && props.hostedZone) {
-      new route53.ARecord(this, 'AliasRecord', {
-        zone: props.hostedZone,
-        recordName: props.domainName,
-        target: route53.RecordTarget.fromAlias(new targets.LoadBalancerTarget(this.loadBalancer)),
-      });
-    }
-    if (!deletionProtection) acknowledge(this.loadBalancer, 'noDeletionProtection');
-    if (props.waf ?? true) {
-      this.webAcl = protectWithWaf(this, this.loadBalancer, 'app', preset.flowLogRetention);
-    } else {
-      acknowledge(this.loadBalancer, 'noWaf');
-    }
-    this.autoScalingGroup.connections.allowFrom(this.loadBalancer, ec2.Port.tcp(this.port), 'Internal ALB to API');
+    addAliasRecord(this, this.loadBalancer, props.domainName, props.hostedZone);
     this.autoScalingGroup.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: cpuTarget });
 
     this.connections = new ec2.Connections({
-      securityGroups: [lbSecurityGroup],
+      securityGroups: [front.securityGroup],
       defaultPort: ec2.Port.tcp(this.listenerPort),
     });
     this.endpoint = `${this.tlsServerName ?? this.loadBalancer.loadBalancerDnsName}:${this.listenerPort}`;

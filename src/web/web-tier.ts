@@ -6,7 +6,6 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -15,9 +14,9 @@ import { Construct } from 'constructs';
 import { renderNginxConfig } from './nginx-config';
 import { HttpOnlyPolicy, Preset } from '../platform/preset';
 import { acknowledge } from '../private/compliance';
-import { createAccessLogBucket, createFleet, createNotificationTopic, enableAccessLogs } from '../private/fleet';
+import { createAccessLogBucket, createFleet, createNotificationTopic } from '../private/fleet';
+import { addAliasRecord, certificateFor, createFront } from '../private/load-balancer';
 import { checkIntRange, checkPath, invalid } from '../private/validation';
-import { protectWithWaf } from '../private/waf';
 
 /**
  * Props of the web tier.
@@ -252,12 +251,7 @@ export class WebTier extends Construct implements ec2.IConnectable {
     }
 
     // Certificate: given, or DNS-validated for the domain.
-    this.certificate = props.certificate ?? (props.domainName && props.hostedZone
-      ? new acm.Certificate(this, 'Certificate', {
-        domainName: props.domainName,
-        validation: acm.CertificateValidation.fromDns(props.hostedZone),
-      })
-      : undefined);
+    this.certificate = certificateFor(this, props.certificate, props.domainName, props.hostedZone);
     this.httpsEnabled = this.certificate !== undefined;
     if (!this.httpsEnabled) this.checkHttpOnly(preset.httpOnlyPolicy, props.allowHttpOnly ?? false, preset.name);
 
@@ -324,42 +318,25 @@ export class WebTier extends Construct implements ec2.IConnectable {
       }));
     }
 
-    // Load balancer.
-    const lbSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
-      vpc: props.vpc,
-      description: 'Web tier public load balancer',
-      allowAllOutbound: false,
-    });
-    acknowledge(lbSecurityGroup, 'publicLoadBalancerOpen');
-    const deletionProtection = props.deletionProtection ?? preset.loadBalancerDeletionProtection;
-    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+    this.accessLogBucket = props.accessLogBucket ?? createAccessLogBucket(this, props.accessLogExpirationDays ?? preset.accessLogExpirationDays);
+    const front = createFront(this, {
       vpc: props.vpc,
       vpcSubnets: props.loadBalancerSubnets ?? { subnetType: ec2.SubnetType.PUBLIC },
       internetFacing: true,
-      securityGroup: lbSecurityGroup,
-      dropInvalidHeaderFields: true,
-      deletionProtection,
-      http2Enabled: true,
+      description: 'Web tier public load balancer',
+      deletionProtection: props.deletionProtection ?? preset.loadBalancerDeletionProtection,
+      accessLogBucket: this.accessLogBucket,
+      accessLogPrefix: 'web',
+      waf: props.waf ?? true,
+      wafLogRetention: preset.flowLogRetention,
+      autoScalingGroup: this.autoScalingGroup,
+      targetPort: 80,
+      healthCheckPath,
     });
-    this.accessLogBucket = props.accessLogBucket ?? createAccessLogBucket(this, props.accessLogExpirationDays ?? preset.accessLogExpirationDays);
-    enableAccessLogs(this.loadBalancer, this.accessLogBucket, 'web');
-
-    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
-      vpc: props.vpc,
-      port: 80,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      targetType: elbv2.TargetType.INSTANCE,
-      targets: [this.autoScalingGroup],
-      deregistrationDelay: Duration.seconds(30),
-      healthCheck: {
-        path: healthCheckPath,
-        healthyHttpCodes: '200',
-        interval: Duration.seconds(15),
-        timeout: Duration.seconds(5),
-        healthyThresholdCount: 2,
-        unhealthyThresholdCount: 3,
-      },
-    });
+    this.loadBalancer = front.loadBalancer;
+    this.targetGroup = front.targetGroup;
+    this.webAcl = front.webAcl;
+    acknowledge(front.securityGroup, 'publicLoadBalancerOpen');
 
     if (this.certificate) {
       this.listener = this.loadBalancer.addListener('HttpsListener', {
@@ -386,25 +363,10 @@ export class WebTier extends Construct implements ec2.IConnectable {
       });
       acknowledge(this.listener, 'httpOnlyChosen');
     }
-    if (!deletionProtection) acknowledge(this.loadBalancer, 'noDeletionProtection');
-    if (props.waf ?? true) {
-      this.webAcl = protectWithWaf(this, this.loadBalancer, 'web', preset.flowLogRetention);
-    } else {
-      acknowledge(this.loadBalancer, 'noWaf');
-    }
-    // The load balancer reaches the instances on the NGINX port only.
-    this.autoScalingGroup.connections.allowFrom(this.loadBalancer, ec2.Port.tcp(80), 'Public ALB to NGINX');
-
     this.autoScalingGroup.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: cpuTarget });
     this.autoScalingGroup.scaleOnRequestCount('RequestScaling', { targetRequestsPerMinute: requestsTarget });
 
-    if (props.domainName && props.hostedZone) {
-      new route53.ARecord(this, 'AliasRecord', {
-        zone: props.hostedZone,
-        recordName: props.domainName,
-        target: route53.RecordTarget.fromAlias(new targets.LoadBalancerTarget(this.loadBalancer)),
-      });
-    }
+    addAliasRecord(this, this.loadBalancer, props.domainName, props.hostedZone);
     const host = props.domainName ?? this.loadBalancer.loadBalancerDnsName;
     this.siteUrl = this.httpsEnabled ? `https://${host}` : Fn.join('', ['http://', host]);
     new CfnOutput(this, 'SiteUrl', { value: this.siteUrl, description: 'URL of the site' });

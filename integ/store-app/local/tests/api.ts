@@ -250,7 +250,7 @@ export function apiTests(stack: LocalStack): TestCase[] {
       for (let round = 0; round < 10; round++) {
         for (const [status, { path, ...init }] of requests) assertClientError(await http(url(path), init), status, `${init.method} ${path}`);
       }
-      const upstreamErrors = readFileSync(join(stack.logDir, 'error.log'), 'utf8').split('\n').filter((l) => l.includes('upstream'));
+      const upstreamErrors = readFileSync(join(stack.logDir, 'error.log'), 'utf8').split('\n').filter((l) => l.includes('[error]') && l.includes('upstream'));
       assert.deepEqual(upstreamErrors, [], 'NGINX saw no upstream errors (an error would take an API process out of rotation)');
       assert.equal((await http(url('/api/products'))).status, 200);
     }, 90_000),
