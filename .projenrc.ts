@@ -49,6 +49,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     jestConfig: {
       testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '\\.snapshot/'],
       coverageReporters: ['text-summary', 'lcov'],
+      // Works around a Node 20 V8 compile stall that kept Jest from exiting (see the file).
+      setupFiles: ['<rootDir>/test/support/v8-flags.ts'],
     },
   },
 

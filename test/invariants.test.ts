@@ -100,6 +100,12 @@ describe.each(CASES)('%s preset', (name, preset, domain) => {
     expect(offending).toEqual([]);
   });
 
+  test('the credentials secret outlives the database whenever the database leaves a snapshot', () => {
+    const [[, db]] = ofType(t(), 'AWS::RDS::DBInstance');
+    const [[, secret]] = ofType(t(), 'AWS::SecretsManager::Secret');
+    expect(secret.DeletionPolicy).toBe(db.DeletionPolicy === 'Delete' ? 'Delete' : 'Retain');
+  });
+
   test('no inline role policies: permissions are in customer managed policies', () => {
     expect(ofType(t(), 'AWS::IAM::Policy').map(([id]) => id)).toEqual([]);
   });

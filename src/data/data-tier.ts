@@ -348,6 +348,12 @@ export class DataTier extends Construct implements IDataTier {
     if (!multiAz) acknowledge(this.database, 'singleAzDatabase');
     if (monitoringSeconds > 0) acknowledge(this.database, 'awsManagedMonitoringPolicy');
     this.secret = this.database.secret!;
+    if (removalPolicy !== RemovalPolicy.DESTROY) {
+      // A snapshot or a retained instance is only usable with its master credentials. (The secret
+      // aws-cdk-lib generates is the instance's child 'Secret'; `database.secret` is its attachment.)
+      const generated = this.database.node.tryFindChild('Secret');
+      if (generated instanceof secretsmanager.Secret) generated.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    }
     this.endpointAddress = this.database.dbInstanceEndpointAddress;
     this.connections = new ec2.Connections({
       securityGroups: [this.securityGroup],

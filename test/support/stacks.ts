@@ -1,3 +1,4 @@
+import './v8-flags';
 import { App, Environment, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AppSource, Preset, ThreeTierPlatform, ThreeTierPlatformProps } from '../../src';
@@ -5,8 +6,8 @@ import { AppSource, Preset, ThreeTierPlatform, ThreeTierPlatformProps } from '..
 /**
  * aws-cdk-lib's own NAT instance provider (`NatProvider.instanceV2`, the dev preset) passes the
  * deprecated `keyName` to `ec2.Instance`, so every synthesis printed a jsii deprecation warning with
- * a source-mapped stack trace. Hundreds of them made Jest take minutes to exit after the last test.
- * Only this warning, which no code here can act on, is dropped; any other deprecation still shows.
+ * a stack trace, hundreds per run. Only this warning, which no code here can act on, is dropped; any
+ * other deprecation still shows.
  */
 const consoleWarn = console.warn.bind(console);
 console.warn = (...args: unknown[]) => {

@@ -1,3 +1,4 @@
+import './v8-flags';
 import { Template } from 'aws-cdk-lib/assertions';
 
 /** A resource of a synthesized template with its logical ID. */
