@@ -77,6 +77,8 @@ const OBSERVED: Record<Field, (o: Observation) => unknown> = {
   databaseRemovalPolicy: ({ synthesized: { template } }) => db(template).resource.DeletionPolicy,
   monitoringInterval: ({ synthesized: { template } }) => db(template).properties.MonitoringInterval ?? 0,
   backupPlan: ({ synthesized: { template } }) => resourcesOfType(template, 'AWS::Backup::BackupPlan').length === 1,
+  monthlyBackups: ({ synthesized: { template } }) => resourcesOfType(template, 'AWS::Backup::BackupPlan')
+    .some((plan) => plan.properties.BackupPlan.BackupPlanRule.length === 2),
 };
 
 const DELETION_POLICY: Record<string, string> = {
@@ -110,6 +112,7 @@ const EXPECTED: Record<Field, (v: PresetValues) => unknown> = {
   databaseRemovalPolicy: (v) => DELETION_POLICY[v.databaseRemovalPolicy],
   monitoringInterval: (v) => v.monitoringInterval.toSeconds(),
   backupPlan: (v) => v.backupPlan,
+  monthlyBackups: (v) => v.monthlyBackups,
 };
 const FIELDS = Object.keys(EXPECTED) as Field[];
 

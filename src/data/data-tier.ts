@@ -185,7 +185,7 @@ export interface DataTierProps {
    * Back the database up with an AWS Backup plan (a vault encrypted with the tier's key), on top of
    * RDS automated backups.
    *
-   * @default - from the preset (dev false, staging daily with 35-day retention, prod daily + monthly kept 1 year)
+   * @default - from the preset (dev false; staging and prod true; prod also keeps monthly backups for a year)
    */
   readonly backupPlan?: boolean;
 }
@@ -405,7 +405,7 @@ export class DataTier extends Construct implements IDataTier {
         encryptionKey: this.encryptionKey,
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      this.backupPlan = preset.name === 'prod'
+      this.backupPlan = preset.monthlyBackups
         ? backup.BackupPlan.dailyMonthly1YearRetention(this, 'BackupPlan', this.backupVault)
         : backup.BackupPlan.daily35DayRetention(this, 'BackupPlan', this.backupVault);
       const selection = this.backupPlan.addSelection('Selection', {

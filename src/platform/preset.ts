@@ -67,6 +67,8 @@ export interface PresetValues {
   readonly monitoringInterval: Duration;
   /** AWS Backup plan for the database. */
   readonly backupPlan: boolean;
+  /** The AWS Backup plan also keeps a monthly backup for a year (otherwise daily backups kept 35 days). */
+  readonly monthlyBackups: boolean;
 }
 
 const t = (c: ec2.InstanceClass, s: ec2.InstanceSize) => ec2.InstanceType.of(c, s);
@@ -106,6 +108,7 @@ export class Preset {
       databaseRemovalPolicy: RemovalPolicy.DESTROY,
       monitoringInterval: Duration.seconds(60),
       backupPlan: false,
+      monthlyBackups: false,
     });
   }
 
@@ -138,6 +141,7 @@ export class Preset {
       databaseRemovalPolicy: RemovalPolicy.SNAPSHOT,
       monitoringInterval: Duration.seconds(60),
       backupPlan: true,
+      monthlyBackups: false,
     });
   }
 
@@ -170,6 +174,7 @@ export class Preset {
       databaseRemovalPolicy: RemovalPolicy.SNAPSHOT,
       monitoringInterval: Duration.seconds(30),
       backupPlan: true,
+      monthlyBackups: true,
     });
   }
 

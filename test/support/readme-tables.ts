@@ -83,6 +83,7 @@ export const DEFAULTS_ROWS: Record<Exclude<keyof PresetValues, 'name'>, Row> = {
   maxAllocatedStorageGiB: { label: 'Database storage autoscaling limit', render: (v) => `${v.maxAllocatedStorageGiB} GiB` },
   backupRetention: { label: 'Automated backup retention', render: (v) => renderDuration(v.backupRetention) },
   backupPlan: { label: 'AWS Backup plan', render: (v) => yesNo(v.backupPlan) },
+  monthlyBackups: { label: 'Backup plan keeps monthly backups for a year', render: (v) => yesNo(v.monthlyBackups) },
   databaseDeletionProtection: { label: 'Database deletion protection', render: (v) => yesNo(v.databaseDeletionProtection) },
   databaseRemovalPolicy: { label: 'Database removal policy', render: (v) => renderRemovalPolicy(v.databaseRemovalPolicy) },
   monitoringInterval: { label: 'Enhanced monitoring interval', render: (v) => renderDuration(v.monitoringInterval) },
