@@ -102,7 +102,18 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'playwright-core@^1',
     'autocannon@^8',
     '@types/autocannon',
+    '@aws-sdk/rds-signer@^3',
+    '@types/aws-lambda',
+    // hostile-input suite
+    'fast-check@^3',
   ],
+  // Handlers in src/**/*.lambda.ts are bundled with esbuild into assets/ at pre-compile (mysql2
+  // included; the AWS SDK v3 comes with the Lambda runtime).
+  lambdaAutoDiscover: true,
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    bundlingOptions: { externals: ['@aws-sdk/*'] },
+  },
   gitignore: [
     'cdk.out/',
     '.cdk.staging/',
