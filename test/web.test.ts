@@ -10,7 +10,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { WebTier, WebTierProps } from '../src';
 import { newStack, PRESETS, PresetName } from './support/stacks';
-import { flatten, heredoc, ingressRules, egressRules, launchTemplateUserData, onlyResource, refId, roleStatements } from './support/template';
+import { flatten, bootFile, ingressRules, egressRules, launchTemplateUserData, onlyResource, refId, roleStatements } from './support/template';
 
 const CERTIFICATE_ARN = 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
 const HTTP_ONLY = /cdk-three-tier:httpOnly/;
@@ -365,7 +365,7 @@ describe('NGINX configuration', () => {
   test('the user data writes nginxConfig (a literal API endpoint)', () => {
     const { template, web } = synthWeb('dev', { apiEndpoint: '127.0.0.1:8080' });
     const script = launchTemplateUserData(template, ids(template).launchTemplate);
-    expect(heredoc(script, '/etc/nginx/nginx.conf')).toBe(web.nginxConfig);
+    expect(bootFile(script, '/etc/nginx/nginx.conf')).toBe(web.nginxConfig);
     expect(web.nginxConfig).toContain('server 127.0.0.1:8080 max_fails=3 fail_timeout=10s;');
     // The config is checked before NGINX starts.
     const lines = script.split('\n');
@@ -381,7 +381,7 @@ describe('NGINX configuration', () => {
     };
     const script = launchTemplateUserData(template, ids(template).launchTemplate, (t) => (refId(t) === internal ? name(t) : `<<${JSON.stringify(t)}>>`));
     const config = flatten(stack.resolve(web.nginxConfig), name);
-    expect(heredoc(script, '/etc/nginx/nginx.conf')).toBe(config);
+    expect(bootFile(script, '/etc/nginx/nginx.conf')).toBe(config);
     expect(config).toContain('server internal-alb.example:80 max_fails=3 fail_timeout=10s;');
   });
 
@@ -394,7 +394,7 @@ describe('NGINX configuration', () => {
       if (refId(t) !== internal) throw new Error(`unexpected token in the user data: ${JSON.stringify(t)}`);
       return '127.0.0.1';
     });
-    const result = nginxTest(heredoc(script, '/etc/nginx/nginx.conf'));
+    const result = nginxTest(bootFile(script, '/etc/nginx/nginx.conf'));
     expect(result.output).toMatch(/syntax is ok/);
     expect(result.output).toMatch(/test is successful/);
     expect(result.status).toBe(0);

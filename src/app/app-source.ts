@@ -1,9 +1,12 @@
+import * as fs from 'fs';
+import { Token } from 'aws-cdk-lib';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
+import { shellArg, writeFileCommands } from '../private/shell';
+import { formatValue, invalid } from '../private/validation';
 
 /** The largest inline app, in bytes (user data is limited to 16 KB). */
 const MAX_INLINE_BYTES = 8192;
-const HEREDOC = 'CDK_THREE_TIER_APP_EOF';
 
 /**
  * What `AppSource.bind` gives the app tier.
@@ -49,15 +52,41 @@ class AssetAppSource extends AppSource {
   }
 
   public bind(scope: Construct, appDirectory: string): AppSourceConfig {
+    checkAssetPath(scope, this.path);
     const asset = new s3assets.Asset(scope, 'AppAsset', { path: this.path });
     return {
       asset,
       commands: [
-        `aws s3 cp 's3://${asset.s3BucketName}/${asset.s3ObjectKey}' /tmp/app.zip`,
-        `unzip -o -q /tmp/app.zip -d ${appDirectory}`,
+        `aws s3 cp ${shellArg(`s3://${asset.s3BucketName}/${asset.s3ObjectKey}`)} /tmp/app.zip --only-show-errors`,
+        `unzip -o -q /tmp/app.zip -d ${shellArg(appDirectory)}`,
         'rm -f /tmp/app.zip',
       ],
     };
+  }
+}
+
+/** The app's asset must exist and be a directory or a zip file (instances unzip it at boot). */
+function checkAssetPath(scope: Construct, path: string): void {
+  if (typeof path !== 'string' || path === '') {
+    invalid(scope, 'source', path, 'AppSource.fromAsset() needs the path of a directory or a .zip file');
+  }
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(path);
+  } catch {
+    return invalid(scope, 'source', path, 'AppSource.fromAsset() needs an existing directory or .zip file (nothing is at this path)');
+  }
+  if (stat.isDirectory()) return;
+  const head = Buffer.alloc(4);
+  const fd = fs.openSync(path, 'r');
+  try {
+    fs.readSync(fd, head, 0, 4, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  // Local file header, or the end-of-central-directory record of an empty archive.
+  if (!head.equals(Buffer.from([0x50, 0x4b, 0x03, 0x04])) && !head.equals(Buffer.from([0x50, 0x4b, 0x05, 0x06]))) {
+    invalid(scope, 'source', path, 'AppSource.fromAsset() needs a directory or a zip archive (this file does not start with a zip header)');
   }
 }
 
@@ -67,22 +96,18 @@ class InlineAppSource extends AppSource {
   }
 
   public bind(scope: Construct, appDirectory: string): AppSourceConfig {
+    if (typeof this.code !== 'string' || Token.isUnresolved(this.code)) {
+      invalid(scope, 'source', this.code, 'AppSource.fromInline() needs the code as a literal string');
+    }
     const bytes = Buffer.byteLength(this.code, 'utf8');
     if (bytes > MAX_INLINE_BYTES) {
-      throw new Error(`source (inline code of ${bytes} bytes) must be at most ${MAX_INLINE_BYTES} bytes in ${scope.node.path}: use AppSource.fromAsset() for larger apps`);
+      invalid(scope, 'source', `inline code of ${bytes} bytes`, `must be at most ${MAX_INLINE_BYTES} bytes: use AppSource.fromAsset() for larger apps`);
     }
-    if (!/^[A-Za-z0-9._-]+$/.test(this.fileName)) {
-      throw new Error(`source (file name '${this.fileName}') must be a plain file name (letters, digits, . _ -) in ${scope.node.path}`);
-    }
-    if (this.code.split('\n').includes(HEREDOC)) {
-      throw new Error(`source (inline code) must not contain a line '${HEREDOC}' in ${scope.node.path}`);
+    if (typeof this.fileName !== 'string' || !/^[A-Za-z0-9._-]{1,255}$/.test(this.fileName) || /^\.{1,2}$/.test(this.fileName)) {
+      invalid(scope, 'source', `file name ${formatValue(this.fileName)}`, "must be a plain file name of letters, digits and . _ - (not '.' or '..')");
     }
     return {
-      commands: [
-        `cat > ${appDirectory}/${this.fileName} <<'${HEREDOC}'`,
-        this.code,
-        HEREDOC,
-      ],
+      commands: writeFileCommands({ path: `${appDirectory}/${this.fileName}`, content: this.code, mode: '0644' }),
     };
   }
 }

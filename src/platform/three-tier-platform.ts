@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Tags, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -15,7 +15,7 @@ import { NatMode } from '../network/nat-mode';
 import { NetworkTier } from '../network/network-tier';
 import { acknowledge } from '../private/compliance';
 import { createAccessLogBucket, createNotificationTopic, enableServerAccessLogs } from '../private/fleet';
-import { invalid } from '../private/validation';
+import { checkDomainName, checkExactPaths, checkS3Prefix, checkString, invalid } from '../private/validation';
 import { WebTier } from '../web/web-tier';
 
 /**
@@ -190,9 +190,15 @@ export class ThreeTierPlatform extends Construct {
     super(scope, id);
     this.preset = props.preset;
     const projectName = props.projectName ?? id;
-    if (!/^[A-Za-z0-9][A-Za-z0-9 _.:/=+@-]{0,127}$/.test(projectName)) {
+    if (!Token.isUnresolved(projectName) && !/^[A-Za-z0-9][A-Za-z0-9 _.:/=+@-]{0,127}$/.test(projectName)) {
       invalid(this, 'projectName', projectName, 'must be 1 to 128 characters valid in a tag value, starting with a letter or digit');
     }
+    // Values the platform hands to a tier under another name are checked here, under the name the
+    // user set, before any tier sees them.
+    checkExactPaths(this, 'app.publicPaths', props.app.publicPaths, '/nginx-health');
+    checkDomainName(this, 'web.domainName', props.web?.domainName, props.web?.hostedZone);
+    if (props.applicationBucket?.seedAssetPath !== undefined) checkString(this, 'applicationBucket.seedAssetPath', props.applicationBucket.seedAssetPath);
+    checkS3Prefix(this, 'applicationBucket.seedPrefix', props.applicationBucket?.seedPrefix);
     // Rotation must reach Secrets Manager: without NAT it always has the endpoint; with NAT the
     // rotation function runs in the app subnets and goes out through NAT.
     this.network = new NetworkTier(this, 'Network', { preset: this.preset, ...props.network });

@@ -1,3 +1,6 @@
+import { Token } from 'aws-cdk-lib';
+import { HOSTNAME, IPV4, formatValue, isSafeAbsolutePath, withTokenPlaceholders } from '../private/validation';
+
 /**
  * Options for rendering the NGINX configuration of the web tier.
  */
@@ -142,6 +145,7 @@ export class NginxConfig {
 }
 
 function render(options: NginxConfigOptions): string {
+  checkOptions(options);
   const listenPort = options.listenPort ?? 80;
   const prefix = options.apiPathPrefix ?? '/api/';
   const health = options.healthCheckPath ?? '/nginx-health';
@@ -150,34 +154,6 @@ function render(options: NginxConfigOptions): string {
   const user = options.user === undefined ? 'nginx' : options.user;
   const logDir = options.logDirectory ?? '/var/log/nginx';
   const tries = options.proxyNextUpstreamTries ?? 3;
-
-  if (!Number.isInteger(listenPort) || listenPort < 1 || listenPort > 65535) {
-    throw new Error(`listenPort (${listenPort}) must be an integer from 1 to 65535`);
-  }
-  if (!Number.isInteger(bodyMb) || bodyMb < 1 || bodyMb > 1024) {
-    throw new Error(`clientMaxBodySizeMb (${bodyMb}) must be an integer from 1 to 1024`);
-  }
-  if (!Number.isInteger(tries) || tries < 1 || tries > 10) {
-    throw new Error(`proxyNextUpstreamTries (${tries}) must be an integer from 1 to 10`);
-  }
-  if (options.apiUpstreams.length === 0) {
-    throw new Error('apiUpstreams must name at least one upstream (host:port)');
-  }
-  for (const u of options.apiUpstreams) {
-    const m = /^[A-Za-z0-9.-]+:([0-9]{1,5})$/.exec(u);
-    if (!u.includes('${Token') && (!m || Number(m[1]) < 1 || Number(m[1]) > 65535)) {
-      throw new Error(`apiUpstreams entry '${u}' must be host:port with a port from 1 to 65535`);
-    }
-  }
-  const safePath = /^\/[A-Za-z0-9._~\-/]*$/;
-  for (const [prop, p] of [['healthCheckPath', health], ...(options.apiExactPaths ?? []).map((x) => ['apiExactPaths', x])]) {
-    if (!safePath.test(p)) {
-      throw new Error(`${prop} ('${p}') must be a URL path starting with '/' (letters, digits, . _ ~ - /)`);
-    }
-  }
-  if (!prefix.startsWith('/') || !prefix.endsWith('/') || !safePath.test(prefix)) {
-    throw new Error(`apiPathPrefix '${prefix}' must start and end with '/'`);
-  }
   const listen = options.listenAddress ? `${options.listenAddress}:${listenPort}` : `${listenPort}`;
 
   const tls = options.apiTlsServerName
@@ -287,4 +263,76 @@ function render(options: NginxConfigOptions): string {
     '',
   ];
   return lines.join('\n');
+}
+
+/** A URL path NGINX can take as a location: letters, digits and `. _ ~ - /`, at most 1024 characters. */
+const URL_PATH = /^\/[A-Za-z0-9._~\-/]{0,1023}$/;
+/** A Unix user name. */
+const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+function fail(prop: string, value: unknown, allowed: string): never {
+  throw new Error(`${prop} (${formatValue(value)}) ${allowed}`);
+}
+
+/**
+ * Checks every option by its grammar before any of it reaches the configuration: nothing a caller
+ * passes can end a directive (`;`), open a block, start a comment, or name a variable. Tokens are
+ * accepted only where a whole host name stands (upstream hosts, the TLS name), and only their
+ * literal surroundings can be checked here: callers must pass tokens that stand for AWS-generated
+ * values (the web tier checks that).
+ */
+function checkOptions(o: NginxConfigOptions): void {
+  const int = (prop: string, value: number | undefined, min: number, max: number) => {
+    if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)) {
+      fail(prop, value, `must be an integer from ${min} to ${max}`);
+    }
+  };
+  int('listenPort', o.listenPort, 1, 65535);
+  int('clientMaxBodySizeMb', o.clientMaxBodySizeMb, 1, 1024);
+  int('proxyNextUpstreamTries', o.proxyNextUpstreamTries, 1, 10);
+
+  if (!Array.isArray(o.apiUpstreams) || o.apiUpstreams.length === 0) {
+    fail('apiUpstreams', o.apiUpstreams, 'must name at least one upstream (host:port)');
+  }
+  for (const u of o.apiUpstreams) {
+    const text = typeof u === 'string' ? withTokenPlaceholders(u) : '';
+    const m = /^(.+):([1-9][0-9]{0,4})$/.exec(text);
+    if (!m || !(HOSTNAME.test(m[1]) || IPV4.test(m[1])) || Number(m[2]) > 65535) {
+      fail('apiUpstreams', u, 'entries must be host:port (a host name or IPv4 address, and a port from 1 to 65535)');
+    }
+  }
+  if (o.listenAddress !== undefined && (typeof o.listenAddress !== 'string' || !IPV4.test(o.listenAddress))) {
+    fail('listenAddress', o.listenAddress, 'must be an IPv4 address written as four decimal numbers from 0 to 255 without leading zeros');
+  }
+  const path = (prop: string, value: string | undefined) => {
+    if (value !== undefined && (typeof value !== 'string' || !URL_PATH.test(value))) {
+      fail(prop, value, "must be a URL path starting with '/' (letters, digits, . _ ~ - /; at most 1024 characters)");
+    }
+  };
+  path('healthCheckPath', o.healthCheckPath);
+  path('apiPathPrefix', o.apiPathPrefix);
+  if (o.apiPathPrefix !== undefined && !o.apiPathPrefix.endsWith('/')) {
+    fail('apiPathPrefix', o.apiPathPrefix, "must start and end with '/'");
+  }
+  if (o.apiExactPaths !== undefined && !Array.isArray(o.apiExactPaths)) fail('apiExactPaths', o.apiExactPaths, 'must be a list of URL paths');
+  (o.apiExactPaths ?? []).forEach((p) => path('apiExactPaths', p));
+  const exact = [o.healthCheckPath ?? '/nginx-health', ...(o.apiExactPaths ?? [])];
+  const duplicate = exact.find((p, i) => exact.indexOf(p) !== i);
+  if (duplicate !== undefined) {
+    fail('apiExactPaths', o.apiExactPaths, `must not repeat a path or the health check path ('${duplicate}' appears twice; NGINX refuses duplicate locations)`);
+  }
+  for (const [prop, value] of [
+    ['staticRoot', o.staticRoot], ['pidFile', o.pidFile], ['logDirectory', o.logDirectory],
+    ['mimeTypesPath', o.mimeTypesPath], ['tempDirectory', o.tempDirectory], ['apiTlsTrustedCertificate', o.apiTlsTrustedCertificate],
+  ] as Array<[string, string | undefined]>) {
+    if (value !== undefined && (typeof value !== 'string' || Token.isUnresolved(value) || !isSafeAbsolutePath(value))) {
+      fail(prop, value, "must be a literal absolute path of letters, digits and _ . + @ - (no empty, '.' or '..' segments; at most 1024 characters)");
+    }
+  }
+  if (o.user !== undefined && o.user !== '' && (typeof o.user !== 'string' || !UNIX_USER.test(o.user))) {
+    fail('user', o.user, 'must be a Unix user name (a lower-case letter or _, then up to 31 lower-case letters, digits, _ or -), or empty to omit the directive');
+  }
+  if (o.apiTlsServerName !== undefined && (typeof o.apiTlsServerName !== 'string' || !HOSTNAME.test(withTokenPlaceholders(o.apiTlsServerName)))) {
+    fail('apiTlsServerName', o.apiTlsServerName, 'must be a host name (RFC 1123: labels of letters, digits and inner hyphens, dot-separated)');
+  }
 }

@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, Duration, Fn, Token } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Fn } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -16,7 +16,8 @@ import { HttpOnlyPolicy, Preset } from '../platform/preset';
 import { acknowledge } from '../private/compliance';
 import { createAccessLogBucket, createFleet, createNotificationTopic } from '../private/fleet';
 import { addAliasRecord, certificateFor, createFront } from '../private/load-balancer';
-import { checkIntRange, checkPath, invalid } from '../private/validation';
+import { checkDomainName, checkExactPaths, checkHostname, checkHostPort, checkIntRange, checkPath, checkString, checkTokenSource, invalid } from '../private/validation';
+import { renderWebBootCommands } from './boot';
 
 /**
  * Props of the web tier.
@@ -232,17 +233,20 @@ export class WebTier extends Construct implements ec2.IConnectable {
 
     const healthCheckPath = props.healthCheckPath ?? '/nginx-health';
     checkPath(this, 'healthCheckPath', healthCheckPath);
-    (props.apiExactPaths ?? []).forEach((p) => checkPath(this, 'apiExactPaths', p));
+    checkExactPaths(this, 'apiExactPaths', props.apiExactPaths, healthCheckPath);
     const cpuTarget = props.cpuTargetUtilizationPercent ?? 60;
     checkIntRange(this, 'cpuTargetUtilizationPercent', cpuTarget, 10, 90);
     const requestsTarget = props.requestsPerTargetPerMinute ?? 1000;
     checkIntRange(this, 'requestsPerTargetPerMinute', requestsTarget, 1, 100000);
-    if (!Token.isUnresolved(props.apiEndpoint)) {
-      const m = /^[A-Za-z0-9.-]+:([0-9]{1,5})$/.exec(props.apiEndpoint);
-      if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) {
-        invalid(this, 'apiEndpoint', props.apiEndpoint, 'must be host:port with a port from 1 to 65535');
-      }
+    checkString(this, 'apiEndpoint', props.apiEndpoint);
+    checkHostPort(this, 'apiEndpoint', props.apiEndpoint);
+    checkTokenSource(this, 'apiEndpoint', props.apiEndpoint);
+    if (props.apiTlsServerName !== undefined) {
+      checkHostname(this, 'apiTlsServerName', props.apiTlsServerName);
+      checkTokenSource(this, 'apiTlsServerName', props.apiTlsServerName);
     }
+    checkDomainName(this, 'domainName', props.domainName, props.hostedZone);
+    if (props.siteAssetPath !== undefined) checkString(this, 'siteAssetPath', props.siteAssetPath);
     if (props.hostedZone && !props.domainName) {
       invalid(this, 'domainName', props.domainName, 'is required when hostedZone is given');
     }
@@ -263,36 +267,11 @@ export class WebTier extends Construct implements ec2.IConnectable {
       apiTlsServerName: props.apiTlsServerName,
       healthCheckPath,
     });
-    const commands = [
-      'dnf install -y nginx',
-      ...(site
-        ? [
-          `aws s3 cp 's3://${site.s3BucketName}/${site.s3ObjectKey}' /tmp/site.zip`,
-          'rm -rf /usr/share/nginx/html/*',
-          'unzip -o -q /tmp/site.zip -d /usr/share/nginx/html',
-          'rm -f /tmp/site.zip',
-        ]
-        : [
-          "cat > /usr/share/nginx/html/index.html <<'CDK_THREE_TIER_EOF'",
-          '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cdk-three-tier</title></head><body><h1>It works</h1><p>Served by the web tier of cdk-three-tier.</p></body></html>',
-          'CDK_THREE_TIER_EOF',
-        ]),
-      "cat > /etc/nginx/nginx.conf <<'CDK_THREE_TIER_EOF'",
-      this.nginxConfig,
-      'CDK_THREE_TIER_EOF',
-      'nginx -t',
-      'systemctl enable --now nginx',
-      // The internal ALB's addresses change over time: reload (gracefully) to re-resolve them.
-      "cat > /etc/systemd/system/nginx-reresolve.service <<'CDK_THREE_TIER_EOF'",
-      '[Unit]\nDescription=Reload NGINX to re-resolve upstream addresses\n[Service]\nType=oneshot\nExecStart=/usr/bin/systemctl reload nginx',
-      'CDK_THREE_TIER_EOF',
-      "cat > /etc/systemd/system/nginx-reresolve.timer <<'CDK_THREE_TIER_EOF'",
-      '[Unit]\nDescription=Re-resolve NGINX upstreams every 5 minutes\n[Timer]\nOnUnitActiveSec=5min\nOnBootSec=5min\n[Install]\nWantedBy=timers.target',
-      'CDK_THREE_TIER_EOF',
-      'systemctl daemon-reload',
-      'systemctl enable --now nginx-reresolve.timer',
-      `curl -fsS --retry 10 --retry-delay 3 --retry-connrefused 'http://127.0.0.1${healthCheckPath}'`,
-    ];
+    const commands = renderWebBootCommands({
+      nginxConfig: this.nginxConfig,
+      site: site ? { bucketName: site.s3BucketName, objectKey: site.s3ObjectKey } : undefined,
+      healthCheckPath,
+    });
 
     this.notificationTopic = props.notificationTopic ?? createNotificationTopic(this);
     const fleet = createFleet(this, {
@@ -303,6 +282,7 @@ export class WebTier extends Construct implements ec2.IConnectable {
       maxCapacity: props.maxCapacity ?? preset.webMaxCapacity,
       commands,
       description: 'Web tier (NGINX)',
+      sizeHint: 'fewer apiExactPaths (publicPaths on the platform)',
       notificationTopic: this.notificationTopic,
     });
     this.autoScalingGroup = fleet.autoScalingGroup;

@@ -38,14 +38,15 @@ export function refId(value: any): string | undefined {
 }
 
 /**
- * Flattens `Fn::Base64` / `Fn::Join` into text; every other intrinsic is rendered by `renderToken`
- * (by default as `<<{json}>>`).
+ * Flattens `Fn::Join` into text and computes `Fn::Base64` (so a file the boot script writes from a
+ * token-bearing value decodes to its text); every other intrinsic is rendered by `renderToken` (by
+ * default as `<<{json}>>`).
  */
 export function flatten(value: any, renderToken: (token: any) => string = (t) => `<<${JSON.stringify(t)}>>`): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return String(value);
   if (value && typeof value === 'object') {
-    if ('Fn::Base64' in value) return flatten(value['Fn::Base64'], renderToken);
+    if ('Fn::Base64' in value) return Buffer.from(flatten(value['Fn::Base64'], renderToken), 'utf8').toString('base64');
     if ('Fn::Join' in value) {
       const [separator, parts] = value['Fn::Join'];
       return (parts as any[]).map((p) => flatten(p, renderToken)).join(separator);
@@ -54,21 +55,29 @@ export function flatten(value: any, renderToken: (token: any) => string = (t) =>
   return renderToken(value);
 }
 
-/** The user data of a launch template as text. */
+/** The user data of a launch template as text (the script itself, not its base64 encoding). */
 export function launchTemplateUserData(template: Template, launchTemplateId: string, renderToken?: (token: any) => string): string {
   const lt = template.toJSON().Resources[launchTemplateId];
   if (!lt) throw new Error(`no resource ${launchTemplateId}`);
-  return flatten(lt.Properties.LaunchTemplateData.UserData, renderToken);
+  const userData = lt.Properties.LaunchTemplateData.UserData;
+  return flatten(userData['Fn::Base64'] ?? userData, renderToken);
 }
 
-/** The body of the `cat > <path> <<'CDK_THREE_TIER_EOF'` heredoc of a user data script. */
-export function heredoc(script: string, path: string): string {
-  const lines = script.split('\n');
-  const start = lines.indexOf(`cat > ${path} <<'CDK_THREE_TIER_EOF'`);
-  if (start < 0) throw new Error(`no heredoc writing ${path} in the user data`);
-  const end = lines.indexOf('CDK_THREE_TIER_EOF', start + 1);
-  if (end < 0) throw new Error(`unterminated heredoc writing ${path}`);
-  return lines.slice(start + 1, end).join('\n');
+/** Every file a boot script writes (`printf '%s' BASE64 | base64 -d > 'PATH'`), decoded, by path. */
+export function bootFiles(script: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const line of script.split('\n')) {
+    const m = /^printf '%s' ([A-Za-z0-9+/=]*) \| base64 -d > '([^']+)'$/.exec(line);
+    if (m) files.set(m[2], Buffer.from(m[1], 'base64').toString('utf8'));
+  }
+  return files;
+}
+
+/** The content of the file a boot script writes at `path` (throws when it writes none). */
+export function bootFile(script: string, path: string): string {
+  const content = bootFiles(script).get(path);
+  if (content === undefined) throw new Error(`the boot script writes no file ${path}`);
+  return content;
 }
 
 /** A security group rule, normalized. `peer` is `sg:<logicalId>`, `cidr:<cidr>`, `prefixList:<...>` or JSON. */
