@@ -6,9 +6,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { AppSource, AppTier, AppTierProps } from '../src';
-import { API_SOURCE, newStack, PRESETS, synthPlatform, SynthesizedPlatform } from './support/stacks';
+import { API_CODE, API_SOURCE, newStack, PRESETS, synthPlatform, SynthesizedPlatform } from './support/stacks';
 import {
-  allIdentityStatements, egressRules, heredoc, ingressRules, launchTemplateUserData, onlyResource, refId, resourcesOfType, roleStatements,
+  allIdentityStatements, decodeShellArgs, egressRules, bootFile, ingressRules, launchTemplateUserData, onlyResource, refId, resourcesOfType, roleStatements,
 } from './support/template';
 
 let dev: SynthesizedPlatform;
@@ -89,7 +89,7 @@ describe('instances', () => {
   test('the user data passes the database coordinates, never the password', () => {
     const data = dev.platform.data;
     const token = (v: string) => `<<${JSON.stringify(dev.stack.resolve(v))}>>`;
-    const env = heredoc(appUserData(), '/etc/cdk-three-tier/app.env').split('\n');
+    const env = bootFile(appUserData(), '/etc/cdk-three-tier/app.env').split('\n');
     expect(env).toEqual([
       `DB_HOST=${token(data.endpointAddress)}`,
       'DB_NAME=app',
@@ -109,17 +109,18 @@ describe('instances', () => {
   });
 
   test('systemd runs the API as the unprivileged user app and restarts it on failure', () => {
-    const unit = heredoc(appUserData(), '/etc/systemd/system/app.service').split('\n');
+    const unit = bootFile(appUserData(), '/etc/systemd/system/app.service').split('\n');
     expect(unit).toEqual(expect.arrayContaining([
       'User=app',
       'Group=app',
       'WorkingDirectory=/opt/app',
       'EnvironmentFile=/etc/cdk-three-tier/app.env',
-      "ExecStart=/bin/sh -c 'node server.js'",
+      'ExecStart=/bin/sh /etc/cdk-three-tier/start.sh',
       'Restart=on-failure',
       'NoNewPrivileges=yes',
     ]));
     expect(unit.filter((l) => l.startsWith('User='))).toEqual(['User=app']);
+    expect(bootFile(appUserData(), '/etc/cdk-three-tier/start.sh').split('\n')).toContain('node server.js');
     expect(appUserData()).toContain('systemctl enable --now app');
   });
 
@@ -129,8 +130,7 @@ describe('instances', () => {
 
   test('the inline source is written into the app directory', () => {
     const script = appUserData();
-    expect(script).toContain("cat > /opt/app/server.js <<'CDK_THREE_TIER_APP_EOF'");
-    expect(script).toContain("const http = require('http');");
+    expect(bootFile(script, '/opt/app/server.js')).toBe(API_CODE);
   });
 
   test('the instances may read the database secret and nothing else of Secrets Manager', () => {
@@ -181,9 +181,9 @@ describe('standalone', () => {
       const role = onlyResource(template, 'AWS::IAM::Role', 'AppInstanceRole').id;
       const s3Statements = roleStatements(template, role).filter((s) => s.actions.some((a) => a.startsWith('s3:')));
       expect(s3Statements).toEqual([expect.objectContaining({ effect: 'Allow', actions: ['s3:GetObject'], resources: [objectArn] })]);
-      const script = launchTemplateUserData(template, onlyResource(template, 'AWS::EC2::LaunchTemplate').id);
+      const script = decodeShellArgs(launchTemplateUserData(template, onlyResource(template, 'AWS::EC2::LaunchTemplate').id));
       expect(script).toContain(`/${asset.s3ObjectKey}' /tmp/app.zip`);
-      expect(script).toContain('unzip -o -q /tmp/app.zip -d /opt/app');
+      expect(script).toContain("unzip -o -q /tmp/app.zip -d '/opt/app'");
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -191,7 +191,7 @@ describe('standalone', () => {
 
   test('AppSource.fromInline refuses code over 8 KiB', () => {
     expect(() => synthApp({ source: AppSource.fromInline('x'.repeat(8193)) }))
-      .toThrow(/source \(inline code of 8193 bytes\) must be at most 8192 bytes in Stack\/App: use AppSource\.fromAsset\(\)/);
+      .toThrow(/source \('inline code of 8193 bytes'\) must be at most 8192 bytes: use AppSource\.fromAsset\(\) for larger apps in Stack\/App/);
   });
 
   test('AppSource.fromInline accepts exactly 8 KiB', () => {
@@ -202,8 +202,8 @@ describe('standalone', () => {
     const { template, app } = synthApp({ nodeVersion: 20, port: 3000, listenerPort: 8000, startCommand: 'node dist/main.js', healthCheckPath: '/ready' });
     const script = launchTemplateUserData(template, onlyResource(template, 'AWS::EC2::LaunchTemplate').id);
     expect(script.split('\n')).toContain('dnf install -y nodejs20 unzip');
-    expect(heredoc(script, '/etc/cdk-three-tier/app.env').split('\n')).toEqual(['NODE_ENV=production', 'PORT=3000']);
-    expect(heredoc(script, '/etc/systemd/system/app.service')).toContain("ExecStart=/bin/sh -c 'node dist/main.js'");
+    expect(bootFile(script, '/etc/cdk-three-tier/app.env').split('\n')).toEqual(['AWS_REGION="<<{"Ref":"AWS::Region"}>>"', 'NODE_ENV="production"', 'PORT="3000"', '']);
+    expect(bootFile(script, '/etc/cdk-three-tier/start.sh').split('\n')).toContain('node dist/main.js');
     expect(script).toContain("'http://127.0.0.1:3000/ready'");
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 8000 });
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 3000, HealthCheckPath: '/ready' });
@@ -235,7 +235,7 @@ describe('standalone', () => {
     const template = Template.fromStack(stack);
     const script = launchTemplateUserData(template, onlyResource(template, 'AWS::EC2::LaunchTemplate').id);
     const bucketId = stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
-    expect(heredoc(script, '/etc/cdk-three-tier/app.env').split('\n')).toContain(`APP_BUCKET=<<{"Ref":"${bucketId}"}>>`);
+    expect(bootFile(script, '/etc/cdk-three-tier/app.env').split('\n')).toContain(`APP_BUCKET="<<{"Ref":"${bucketId}"}>>"`);
     const role = onlyResource(template, 'AWS::IAM::Role', 'AppInstanceRole').id;
     const actions = roleStatements(template, role).filter((s) => JSON.stringify(s.resources).includes(bucketId)).flatMap((s) => s.actions);
     expect(actions.some((a) => a.startsWith('s3:GetObject'))).toBe(true);

@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AppTier, DataTier, HttpOnlyPolicy, InterfaceEndpointService, NatMode, NetworkTier, Preset, PresetValues, WebTier } from '../src';
 import { API_SOURCE, newStack, PRESET_NAMES, PRESETS, PresetName, synthPlatform, SynthesizedPlatform } from './support/stacks';
-import { flatten, heredoc, launchTemplateUserData, onlyResource, refId, resourcesOfType, subnetsOf, tagsOf } from './support/template';
+import { flatten, bootFile, launchTemplateUserData, onlyResource, refId, resourcesOfType, subnetsOf, tagsOf } from './support/template';
 
 type Field = keyof PresetValues;
 
@@ -261,11 +261,11 @@ describe('library defaults (documented @default values)', () => {
 
   test.each<[string, () => unknown, unknown]>([
     ['cidr 10.0.0.0/16', () => onlyResource(dev.template, 'AWS::EC2::VPC').properties.CidrBlock, '10.0.0.0/16'],
-    ['app port 8080', () => heredoc(script, '/etc/cdk-three-tier/app.env').split('\n').find((l) => l.startsWith('PORT=')), 'PORT=8080'],
+    ['app port 8080', () => bootFile(script, '/etc/cdk-three-tier/app.env').split('\n').find((l) => l.startsWith('PORT=')), 'PORT="8080"'],
     ['app listener port 80', () => onlyResource(dev.template, 'AWS::ElasticLoadBalancingV2::Listener', 'PlatformAppLoadBalancerListener').properties.Port, 80],
     ['app health check /healthz', () => onlyResource(dev.template, 'AWS::ElasticLoadBalancingV2::TargetGroup', 'PlatformAppTargetGroup').properties.HealthCheckPath, '/healthz'],
     ['nodeVersion 22', () => script.includes('dnf install -y nodejs22 unzip'), true],
-    ["startCommand 'node server.js'", () => heredoc(script, '/etc/systemd/system/app.service').includes("ExecStart=/bin/sh -c 'node server.js'"), true],
+    ["startCommand 'node server.js'", () => bootFile(script, '/etc/cdk-three-tier/start.sh').split('\n').includes('node server.js'), true],
     ['web health check /nginx-health', () => onlyResource(dev.template, 'AWS::ElasticLoadBalancingV2::TargetGroup', 'PlatformWebTargetGroup').properties.HealthCheckPath, '/nginx-health'],
     ['cpuTargetUtilizationPercent 60 (both tiers)', () => resourcesOfType(dev.template, 'AWS::AutoScaling::ScalingPolicy')
       .filter((p) => p.properties.TargetTrackingConfiguration.PredefinedMetricSpecification.PredefinedMetricType === 'ASGAverageCPUUtilization')

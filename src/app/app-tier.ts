@@ -1,4 +1,4 @@
-import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import { Aws, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -17,14 +17,15 @@ import { Preset } from '../platform/preset';
 import { acknowledge } from '../private/compliance';
 import { createAccessLogBucket, createFleet, createNotificationTopic } from '../private/fleet';
 import { addAliasRecord, certificateFor, createFront } from '../private/load-balancer';
-import { checkIntRange, checkPath, checkPort, invalid } from '../private/validation';
+import { checkEnvironment, checkIntRange, checkPath, checkPort, checkS3Prefix, checkStartCommand, checkString, invalid, literalNumber } from '../private/validation';
+import { APP_PATHS, renderAppBootCommands } from './boot';
 
 /** Node.js major versions installable from the Amazon Linux 2023 repositories. */
 const NODE_VERSIONS = [20, 22, 24];
 /** Directory the app is installed in on the instances. */
-const APP_DIRECTORY = '/opt/app';
+const APP_DIRECTORY = APP_PATHS.appDirectory;
 /** Environment variable names the tier sets itself. */
-const RESERVED_ENV = ['PORT', 'DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_SECRET_ARN', 'APP_BUCKET', 'AWS_REGION'];
+const RESERVED_ENV = ['PORT', 'DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_SECRET_ARN', 'DB_USER', 'DB_AUTH', 'APP_BUCKET', 'AWS_REGION'];
 
 /**
  * Props of the app tier.
@@ -118,8 +119,9 @@ export interface AppTierProps {
   readonly nodeVersion?: number;
 
   /**
-   * The database the API uses: it gets `DB_HOST`, `DB_PORT`, `DB_NAME` and `DB_SECRET_ARN`, may read
-   * that secret, and may reach the database port.
+   * The database the API uses: it gets `DB_HOST`, `DB_PORT`, `DB_NAME`, `DB_USER` (the data tier's
+   * app user) and `DB_AUTH=iam`, may connect as that user with IAM database authentication (never
+   * with the master credentials), and may reach the database port.
    *
    * @default - no database
    */
@@ -260,29 +262,22 @@ export class AppTier extends Construct implements ec2.IConnectable {
     checkPort(this, 'listenerPort', this.listenerPort);
     const healthCheckPath = props.healthCheckPath ?? '/healthz';
     checkPath(this, 'healthCheckPath', healthCheckPath);
-    const nodeVersion = props.nodeVersion ?? 22;
+    const nodeVersion = literalNumber(this, 'nodeVersion', props.nodeVersion ?? 22, 'it names the package installed at boot');
     if (!NODE_VERSIONS.includes(nodeVersion)) {
       invalid(this, 'nodeVersion', nodeVersion, `must be one of ${NODE_VERSIONS.join(', ')} (the Node.js versions in the Amazon Linux 2023 repositories)`);
     }
     const cpuTarget = props.cpuTargetUtilizationPercent ?? 60;
     checkIntRange(this, 'cpuTargetUtilizationPercent', cpuTarget, 10, 90);
     const startCommand = props.startCommand ?? 'node server.js';
-    if (startCommand.trim() === '' || /[\n\r']/.test(startCommand)) {
-      invalid(this, 'startCommand', startCommand, 'must be one non-empty line without single quotes');
-    }
-    for (const [key, value] of Object.entries(props.environment ?? {})) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) invalid(this, 'environment', key, 'keys must be letters, digits and underscores, not starting with a digit');
-      if (RESERVED_ENV.includes(key)) invalid(this, 'environment', key, `keys must not be one the tier sets (${RESERVED_ENV.join(', ')})`);
-      if (/[\n\r]/.test(value)) invalid(this, 'environment', key, 'values must be one line');
-    }
+    checkStartCommand(this, 'startCommand', startCommand);
+    checkEnvironment(this, 'environment', props.environment, RESERVED_ENV);
     const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    if (props.bucketSeedAssetPath !== undefined) checkString(this, 'bucketSeedAssetPath', props.bucketSeedAssetPath);
     if (props.bucketSeedAssetPath && !props.bucket) {
       invalid(this, 'bucketSeedAssetPath', props.bucketSeedAssetPath, 'needs bucket to be given');
     }
     const seedPrefix = props.bucketSeedPrefix ?? '';
-    if (seedPrefix !== '' && !/^([A-Za-z0-9!_.*'()-]+\/)+$/.test(seedPrefix)) {
-      invalid(this, 'bucketSeedPrefix', seedPrefix, "must be one or more path segments, each ending with '/'");
-    }
+    checkS3Prefix(this, 'bucketSeedPrefix', seedPrefix);
     const seed = props.bucket && props.bucketSeedAssetPath
       ? new s3assets.Asset(this, 'BucketSeed', { path: props.bucketSeedAssetPath })
       : undefined;
@@ -295,62 +290,28 @@ export class AppTier extends Construct implements ec2.IConnectable {
         DB_HOST: props.database.endpointAddress,
         DB_PORT: String(props.database.port),
         DB_NAME: props.database.databaseName,
-        DB_SECRET_ARN: props.database.secret.secretArn,
+        DB_USER: props.database.appUsername,
+        DB_AUTH: 'iam',
       } : {}),
       ...(props.bucket ? { APP_BUCKET: props.bucket.bucketName } : {}),
+      AWS_REGION: Aws.REGION,
     };
 
     const source = props.source.bind(this, APP_DIRECTORY);
-    const envLines = Object.entries(this.environment).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`);
-    const commands = [
-      `dnf install -y nodejs${nodeVersion} unzip`,
-      `ln -sf "$(command -v node-${nodeVersion} || command -v node)" /usr/local/bin/node`,
-      'id app >/dev/null 2>&1 || useradd --system --home-dir /opt/app --shell /sbin/nologin app',
-      `mkdir -p ${APP_DIRECTORY} /etc/cdk-three-tier`,
-      ...source.commands,
-      ...(seed && props.bucket ? [
-        `aws s3 cp 's3://${seed.s3BucketName}/${seed.s3ObjectKey}' /tmp/seed.zip --only-show-errors`,
-        'rm -rf /tmp/seed && mkdir -p /tmp/seed && unzip -o -q /tmp/seed.zip -d /tmp/seed',
-        `aws s3 cp --recursive /tmp/seed 's3://${props.bucket.bucketName}/${seedPrefix}' --only-show-errors`,
-        'rm -rf /tmp/seed /tmp/seed.zip',
-      ] : []),
-      `chown -R root:app ${APP_DIRECTORY}`,
-      `chmod -R u=rwX,g=rX,o= ${APP_DIRECTORY}`,
-      'TOKEN=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60")',
-      'REGION=$(curl -fsS -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/placement/region)',
-      "cat > /etc/cdk-three-tier/app.env <<'CDK_THREE_TIER_EOF'",
-      ...envLines,
-      'CDK_THREE_TIER_EOF',
-      'echo "AWS_REGION=$REGION" >> /etc/cdk-three-tier/app.env',
-      'chown root:app /etc/cdk-three-tier/app.env',
-      'chmod 0640 /etc/cdk-three-tier/app.env',
-      "cat > /etc/systemd/system/app.service <<'CDK_THREE_TIER_EOF'",
-      [
-        '[Unit]',
-        'Description=cdk-three-tier API',
-        'After=network-online.target',
-        'Wants=network-online.target',
-        '[Service]',
-        'User=app',
-        'Group=app',
-        `WorkingDirectory=${APP_DIRECTORY}`,
-        'EnvironmentFile=/etc/cdk-three-tier/app.env',
-        'Environment=PATH=/usr/local/bin:/usr/bin:/bin',
-        `ExecStart=/bin/sh -c '${startCommand}'`,
-        'Restart=on-failure',
-        'RestartSec=2',
-        'NoNewPrivileges=yes',
-        'ProtectSystem=strict',
-        'ProtectHome=yes',
-        'PrivateTmp=yes',
-        '[Install]',
-        'WantedBy=multi-user.target',
-      ].join('\n'),
-      'CDK_THREE_TIER_EOF',
-      'systemctl daemon-reload',
-      'systemctl enable --now app',
-      `curl -fsS --retry 30 --retry-delay 2 --retry-connrefused 'http://127.0.0.1:${this.port}${healthCheckPath}'`,
-    ];
+    const commands = renderAppBootCommands({
+      nodeVersion,
+      sourceCommands: source.commands,
+      seed: seed && props.bucket ? {
+        assetBucketName: seed.s3BucketName,
+        assetObjectKey: seed.s3ObjectKey,
+        bucketName: props.bucket.bucketName,
+        prefix: seedPrefix,
+      } : undefined,
+      environment: this.environment,
+      startCommand,
+      port: this.port,
+      healthCheckPath,
+    });
 
     this.notificationTopic = props.notificationTopic ?? createNotificationTopic(this);
     const fleet = createFleet(this, {
@@ -361,6 +322,7 @@ export class AppTier extends Construct implements ec2.IConnectable {
       maxCapacity: props.maxCapacity ?? preset.appMaxCapacity,
       commands,
       description: 'App tier (API)',
+      sizeHint: 'a smaller inline app (AppSource.fromAsset) or fewer and shorter environment variables',
       notificationTopic: this.notificationTopic,
     });
     this.autoScalingGroup = fleet.autoScalingGroup;
@@ -377,7 +339,7 @@ export class AppTier extends Construct implements ec2.IConnectable {
       }));
     }
     if (props.database) {
-      props.database.grantSecretRead(this.role);
+      props.database.grantConnect(this.role);
       props.database.connections.allowDefaultPortFrom(this.autoScalingGroup, 'App tier to database');
     }
     if (props.bucket) this.grantBucketObjects(props.bucket);

@@ -9,7 +9,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledge } from './compliance';
 import { ManagedPolicyRole } from './managed-policy-role';
-import { checkIntRange, checkOrder } from './validation';
+import { addSessionManagerPolicy } from './session-manager';
+import { userDataSizeBound, USER_DATA_LIMIT } from './user-data-size';
+import { checkIntRange, checkOrder, literalNumber } from './validation';
 
 /** What a tier's instance fleet is built from. */
 export interface FleetProps {
@@ -25,6 +27,8 @@ export interface FleetProps {
   readonly description: string;
   /** Topic for Auto Scaling notifications. */
   readonly notificationTopic: sns.ITopic;
+  /** What the user can shrink when the user data is too large (named in the error). */
+  readonly sizeHint: string;
 }
 
 /** An instance fleet: role, security group, launch template and Auto Scaling Group. */
@@ -46,13 +50,18 @@ export const SIGNAL_TIMEOUT = Duration.minutes(15);
  * success signal (so a launch template change replaces instances one batch at a time).
  */
 export function createFleet(scope: Construct, props: FleetProps): Fleet {
-  checkIntRange(scope, 'minCapacity', props.minCapacity, 1, 100);
-  checkIntRange(scope, 'maxCapacity', props.maxCapacity, 1, 100);
-  checkOrder(scope, 'minCapacity', props.minCapacity, 'maxCapacity', props.maxCapacity);
-  if (props.desiredCapacity !== undefined) {
-    checkIntRange(scope, 'desiredCapacity', props.desiredCapacity, 1, 100);
-    checkOrder(scope, 'minCapacity', props.minCapacity, 'desiredCapacity', props.desiredCapacity);
-    checkOrder(scope, 'desiredCapacity', props.desiredCapacity, 'maxCapacity', props.maxCapacity);
+  // Capacities shape the rolling update (MinInstancesInService), so they must be known at synth.
+  const why = "it sets the rolling update's MinInstancesInService";
+  const minCapacity = literalNumber(scope, 'minCapacity', props.minCapacity, why);
+  const maxCapacity = literalNumber(scope, 'maxCapacity', props.maxCapacity, why);
+  const desiredCapacity = props.desiredCapacity === undefined ? undefined : literalNumber(scope, 'desiredCapacity', props.desiredCapacity, why);
+  checkIntRange(scope, 'minCapacity', minCapacity, 1, 100);
+  checkIntRange(scope, 'maxCapacity', maxCapacity, 1, 100);
+  checkOrder(scope, 'minCapacity', minCapacity, 'maxCapacity', maxCapacity);
+  if (desiredCapacity !== undefined) {
+    checkIntRange(scope, 'desiredCapacity', desiredCapacity, 1, 100);
+    checkOrder(scope, 'minCapacity', minCapacity, 'desiredCapacity', desiredCapacity);
+    checkOrder(scope, 'desiredCapacity', desiredCapacity, 'maxCapacity', maxCapacity);
   }
   const rootVolumeGiB = props.rootVolumeGiB ?? 16;
   checkIntRange(scope, 'rootVolumeGiB', rootVolumeGiB, 8, 1024);
@@ -60,9 +69,8 @@ export function createFleet(scope: Construct, props: FleetProps): Fleet {
   const role = new ManagedPolicyRole(scope, 'InstanceRole', {
     assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
     description: `Instances of ${scope.node.path}`,
-    managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
   });
-  acknowledge(role, 'awsManagedInstancePolicy');
+  addSessionManagerPolicy(role);
 
   const securityGroup = new ec2.SecurityGroup(scope, 'InstanceSecurityGroup', {
     vpc: props.vpc,
@@ -109,9 +117,9 @@ export function createFleet(scope: Construct, props: FleetProps): Fleet {
     vpc: props.vpc,
     vpcSubnets: props.vpcSubnets,
     launchTemplate,
-    minCapacity: props.minCapacity,
-    maxCapacity: props.maxCapacity,
-    desiredCapacity: props.desiredCapacity,
+    minCapacity,
+    maxCapacity,
+    desiredCapacity,
     healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
       additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
       gracePeriod: Duration.minutes(5),
@@ -119,7 +127,7 @@ export function createFleet(scope: Construct, props: FleetProps): Fleet {
     signals: autoscaling.Signals.waitForMinCapacity({ timeout: SIGNAL_TIMEOUT }),
     updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
       maxBatchSize: 1,
-      minInstancesInService: Math.max(0, Math.min(props.minCapacity, props.maxCapacity - 1)),
+      minInstancesInService: Math.max(0, Math.min(minCapacity, maxCapacity - 1)),
       waitOnResourceSignals: true,
       pauseTime: SIGNAL_TIMEOUT,
     }),
@@ -127,6 +135,7 @@ export function createFleet(scope: Construct, props: FleetProps): Fleet {
     notifications: [{ topic: props.notificationTopic }],
   });
   userData.addSignalOnExitCommand(autoScalingGroup);
+  launchTemplate.node.addValidation({ validate: () => checkUserDataSize(launchTemplate, userData, props.sizeHint) });
 
   return { role, securityGroup, launchTemplate, autoScalingGroup, userData };
 }
@@ -247,4 +256,15 @@ export function createLogKey(scope: Construct, id: string, purpose: string): kms
     },
   }));
   return key;
+}
+
+/**
+ * EC2 refuses user data over 16 KB (before base64) at launch, after a rollback of many minutes:
+ * check at synth, with every token counted at the longest value it can resolve to.
+ */
+function checkUserDataSize(scope: Construct, userData: ec2.UserData, hint: string): string[] {
+  const bytes = userDataSizeBound(Stack.of(scope).resolve(userData.render()));
+  return bytes <= USER_DATA_LIMIT ? [] : [
+    `user data (${bytes} bytes with every token at its longest) must be at most ${USER_DATA_LIMIT} bytes (EC2's limit) in ${scope.node.path}: ${hint}`,
+  ];
 }

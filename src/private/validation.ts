@@ -56,9 +56,15 @@ export function checkPath(scope: IConstruct, prop: string, value: string | undef
  */
 export function withTokenPlaceholders(value: string): string {
   if (!Token.isUnresolved(value)) return value;
-  return Tokenization.reverseString(value)
-    .mapTokens({ mapToken: () => TOKEN_PLACEHOLDER })
-    .join({ join: (left: any, right: any) => `${left}${right}` });
+  try {
+    return Tokenization.reverseString(value)
+      .mapTokens({ mapToken: () => TOKEN_PLACEHOLDER })
+      .join({ join: (left: any, right: any) => `${left}${right}` });
+  } catch {
+    // Text that looks like a token but is none (e.g. typed by hand): checked as the literal it is,
+    // which no grammar here accepts.
+    return value;
+  }
 }
 
 /** What a token stands for in grammar checks: a valid DNS label, path segment and key segment. */
@@ -83,7 +89,9 @@ export function checkHostname(scope: IConstruct, prop: string, value: string | u
   if (value === undefined) return;
   const text = withTokenPlaceholders(String(value));
   const minLabels = options.minLabels ?? 1;
-  if (typeof value !== 'string' || !HOSTNAME.test(text) || text.split('.').length < minLabels) {
+  // A token may stand for several labels: only a literal's labels are counted.
+  const labels = Token.isUnresolved(value) ? minLabels : text.split('.').length;
+  if (typeof value !== 'string' || !HOSTNAME.test(text) || labels < minLabels) {
     invalid(scope, prop, value, minLabels > 1 ? `${HOSTNAME_ALLOWED}, with at least ${minLabels} labels` : HOSTNAME_ALLOWED);
   }
 }
@@ -162,7 +170,13 @@ export function checkTokenSource(scope: IConstruct, prop: string, value: string 
   const parameters = new Set(stack.node.findAll()
     .filter((c): c is CfnParameter => c instanceof CfnParameter)
     .map((p) => stack.resolve(p.logicalId)));
-  const problem = findUnsafeIntrinsic(stack.resolve(value), parameters);
+  let resolved: any;
+  try {
+    resolved = stack.resolve(value);
+  } catch {
+    return invalid(scope, prop, value, 'must be a literal or an attribute of an AWS resource (this text looks like a token but is none)');
+  }
+  const problem = findUnsafeIntrinsic(resolved, parameters);
   if (problem) {
     invalid(scope, prop, value, `must be a literal or an attribute of an AWS resource, not ${problem}: a deploy-time value is written into a configuration file unchecked`);
   }
@@ -225,8 +239,8 @@ export function checkExactPaths(scope: IConstruct, prop: string, paths: string[]
 export function checkDomainName(scope: IConstruct, prop: string, domainName: string | undefined, hostedZone?: { readonly zoneName: string }): void {
   if (domainName === undefined) return;
   checkString(scope, prop, domainName);
-  checkHostname(scope, prop, domainName, { minLabels: 2 });
   checkTokenSource(scope, prop, domainName);
+  checkHostname(scope, prop, domainName, { minLabels: 2 });
   if (!hostedZone || Token.isUnresolved(domainName)) return;
   let zoneName: string | undefined;
   try {

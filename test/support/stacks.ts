@@ -36,11 +36,14 @@ export function newStack(options: { id?: string; env?: Environment | null } = {}
   return new Stack(app, options.id ?? 'Stack', { env: options.env === null ? undefined : options.env ?? ENV });
 }
 
-/** A tiny API for the app tier. */
-export const API_SOURCE = AppSource.fromInline([
+/** The code of a tiny API for the app tier. */
+export const API_CODE = [
   "const http = require('http');",
   'http.createServer((req, res) => res.end(req.url)).listen(Number(process.env.PORT));',
-].join('\n'));
+].join('\n');
+
+/** A tiny API for the app tier. */
+export const API_SOURCE = AppSource.fromInline(API_CODE);
 
 export interface SynthesizedPlatform {
   readonly stack: Stack;

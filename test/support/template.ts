@@ -63,6 +63,15 @@ export function launchTemplateUserData(template: Template, launchTemplateId: str
   return flatten(userData['Fn::Base64'] ?? userData, renderToken);
 }
 
+/**
+ * The script with every token argument (`"$(printf '%s' BASE64 | base64 -d)"`, see shellArg) shown as
+ * the single-quoted word it stands for, so assertions can read it.
+ */
+export function decodeShellArgs(script: string): string {
+  return script.replace(/"\$\(printf '%s' ([A-Za-z0-9+/=]*) \| base64 -d\)"/g,
+    (_, b64: string) => `'${Buffer.from(b64, 'base64').toString('utf8')}'`);
+}
+
 /** Every file a boot script writes (`printf '%s' BASE64 | base64 -d > 'PATH'`), decoded, by path. */
 export function bootFiles(script: string): Map<string, string> {
   const files = new Map<string, string>();
