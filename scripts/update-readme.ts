@@ -10,7 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { renderAcknowledgements, renderComplianceTable } from '../test/support/compliance';
-import { renderDefaultsTable } from '../test/support/readme-tables';
+import { renderDefaultsTable, renderEgressCosts, renderProdNaclRules } from '../test/support/readme-tables';
 import { intendedGraph, renderGraph } from '../test/support/sg-graph';
 
 /** A generated README block: the marker name and the function rendering its content. */
@@ -27,6 +27,11 @@ export const README_BLOCKS: ReadmeBlock[] = [
   // The intended graph of the prod preset with a domain; test/sg-graph.test.ts proves the
   // synthesized template has exactly these edges.
   { name: 'sg-graph', render: () => renderGraph(intendedGraph({ https: true, internalTls: true, endpoints: true, natInstance: false })) },
+  // Each preset's egress and what it costs per month (us-east-1 prices in test/support/readme-tables.ts).
+  { name: 'egress-costs', render: renderEgressCosts },
+  // The network ACL rules of the prod preset with a domain; test/nacl.test.ts proves the template
+  // has exactly these entries and that they permit every security-group edge and nothing more.
+  { name: 'nacl-rules', render: renderProdNaclRules },
 ];
 
 export const README_PATH = path.join(__dirname, '..', 'README.md');

@@ -6,5 +6,6 @@ export * from './web/web-tier';
 export * from './app/app-source';
 export * from './app/app-tier';
 export * from './data/data-tier';
+export * from './data/app-user-sql';
 export * from './platform/preset';
 export * from './platform/three-tier-platform';

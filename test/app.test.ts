@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Aws } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -91,21 +92,24 @@ describe('instances', () => {
     const token = (v: string) => `<<${JSON.stringify(dev.stack.resolve(v))}>>`;
     const env = bootFile(appUserData(), '/etc/cdk-three-tier/app.env').split('\n');
     expect(env).toEqual([
-      `DB_HOST=${token(data.endpointAddress)}`,
-      'DB_NAME=app',
-      'DB_PORT=3306',
-      `DB_SECRET_ARN=${token(data.secret.secretArn)}`,
-      'LOG_LEVEL=info',
-      'NODE_ENV=production',
-      'PORT=8080',
+      `AWS_REGION="${token(Aws.REGION)}"`,
+      'DB_AUTH="iam"',
+      `DB_HOST="${token(data.endpointAddress)}"`,
+      'DB_NAME="app"',
+      'DB_PORT="3306"',
+      'DB_USER="app"',
+      'LOG_LEVEL="info"',
+      'NODE_ENV="production"',
+      'PORT="8080"',
+      '',
     ]);
     const launchTemplate = JSON.stringify(dev.template.toJSON().Resources[ids(dev).launchTemplate]);
     expect(launchTemplate).not.toMatch(/SecretString/);
     expect(launchTemplate).not.toMatch(/\{\{resolve:secretsmanager/);
     expect(launchTemplate).not.toMatch(/password/i);
-    // The region comes from the instance metadata (IMDSv2), appended at boot.
-    expect(appUserData()).toContain('echo "AWS_REGION=$REGION" >> /etc/cdk-three-tier/app.env');
-    expect(appUserData()).toContain('chmod 0640 /etc/cdk-three-tier/app.env');
+    // Readable by root and the app group only.
+    expect(appUserData()).toContain("chown 'root:app' '/etc/cdk-three-tier/app.env'");
+    expect(appUserData()).toContain("chmod 0640 '/etc/cdk-three-tier/app.env'");
   });
 
   test('systemd runs the API as the unprivileged user app and restarts it on failure', () => {
@@ -133,26 +137,24 @@ describe('instances', () => {
     expect(bootFile(script, '/opt/app/server.js')).toBe(API_CODE);
   });
 
-  test('the instances may read the database secret and nothing else of Secrets Manager', () => {
+  test('the instances read no secret: they connect as the app user with IAM database authentication', () => {
     const secret = dev.stack.resolve(dev.platform.data.secret.secretArn);
     const reads = allIdentityStatements(dev.template).filter((s) => s.actions.some((a) => a.startsWith('secretsmanager:')));
-    expect(reads.length).toBeGreaterThan(0);
     for (const s of reads) {
       expect(s.resources).toEqual([secret]);
     }
-    const appReads = roleStatements(dev.template, ids(dev).role).filter((s) => s.actions.includes('secretsmanager:GetSecretValue'));
-    expect(appReads).toEqual([expect.objectContaining({ effect: 'Allow', resources: [secret] })]);
+    const statements = roleStatements(dev.template, ids(dev).role);
+    expect(statements.flatMap((s) => s.actions).filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    expect(statements.filter((s) => s.actions.includes('rds-db:connect')).map((s) => JSON.stringify(s.resources))).toEqual([
+      expect.stringMatching(/:dbuser:",\{"Fn::GetAtt":\["PlatformDataDatabase[0-9A-F]{8}","DbiResourceId"\]\},"\/app"\]\]\}\]$/),
+    ]);
   });
 
-  test('the key of the secret lets the instances decrypt through Secrets Manager only', () => {
+  test('the key of the secret grants the instances nothing', () => {
     const key = onlyResource(dev.template, 'AWS::KMS::Key', 'PlatformDataEncryptionKey');
     const role = ids(dev).role;
     const grants = key.properties.KeyPolicy.Statement.filter((s: any) => JSON.stringify(s.Principal).includes(role));
-    expect(grants).toEqual([expect.objectContaining({
-      Effect: 'Allow',
-      Action: 'kms:Decrypt',
-      Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } },
-    })]);
+    expect(grants).toEqual([]);
   });
 
   test('no S3 read access with an inline source', () => {
@@ -191,7 +193,7 @@ describe('standalone', () => {
 
   test('AppSource.fromInline refuses code over 8 KiB', () => {
     expect(() => synthApp({ source: AppSource.fromInline('x'.repeat(8193)) }))
-      .toThrow(/source \('inline code of 8193 bytes'\) must be at most 8192 bytes: use AppSource\.fromAsset\(\) for larger apps in Stack\/App/);
+      .toThrow(/source inline code bytes \(8193\) must be at most 8192: use AppSource\.fromAsset\(\) for larger apps in Stack\/App/);
   });
 
   test('AppSource.fromInline accepts exactly 8 KiB', () => {

@@ -1,7 +1,8 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import { AppTier, DataTier, DataTierProps, NatMode, NetworkTier } from '../src';
 import { API_SOURCE, newStack, PRESETS, PresetName } from './support/stacks';
 import { ingressRules, onlyResource, refId, resourcesOfType, roleStatements, subnetsOf } from './support/template';
@@ -13,14 +14,19 @@ interface SynthesizedData {
 }
 
 /** A data tier in a VPC with isolated subnets only, in 2 AZs. */
-function synthData(preset: PresetName, props: Partial<DataTierProps> = {}, extend?: (stack: Stack, data: DataTier) => void): SynthesizedData {
+function synthData(
+  preset: PresetName,
+  props: Partial<DataTierProps> = {},
+  extend?: (stack: Stack, data: DataTier) => void,
+  stackProps?: (stack: Stack) => Partial<DataTierProps>,
+): SynthesizedData {
   const stack = newStack();
   const vpc = new ec2.Vpc(stack, 'Vpc', {
     maxAzs: 2,
     natGateways: 0,
     subnetConfiguration: [{ name: 'Data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
   });
-  const data = new DataTier(stack, 'Data', { vpc, preset: PRESETS[preset](), ...props });
+  const data = new DataTier(stack, 'Data', { vpc, preset: PRESETS[preset](), ...props, ...stackProps?.(stack) });
   extend?.(stack, data);
   return { stack, data, template: Template.fromStack(stack) };
 }
@@ -146,7 +152,7 @@ describe('subnets and security group', () => {
     expect(database(template).properties.DBSubnetGroupName).toEqual({ Ref: group.id });
   });
 
-  test('the database admits only the app instances and the rotation function, on 3306 written as a literal', () => {
+  test('the database admits only the app instances, the rotation function and the app-user function, on 3306 written as a literal', () => {
     const stack = newStack();
     const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
     const data = new DataTier(stack, 'Data', { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } });
@@ -155,10 +161,12 @@ describe('subnets and security group', () => {
     const dbSg = onlyResource(template, 'AWS::EC2::SecurityGroup', 'DataSecurityGroup').id;
     const appSg = onlyResource(template, 'AWS::EC2::SecurityGroup', 'AppInstanceSecurityGroup').id;
     const rotationSg = onlyResource(template, 'AWS::EC2::SecurityGroup', 'DataRotationSecurityGroup').id;
+    const appUserSg = onlyResource(template, 'AWS::EC2::SecurityGroup', 'DataAppUserSecurityGroup').id;
     const rules = ingressRules(template, dbSg).sort((a, b) => a.peer.localeCompare(b.peer));
     expect(rules).toEqual([
       { peer: `sg:${appSg}`, protocol: 'tcp', fromPort: 3306, toPort: 3306 },
       { peer: `sg:${rotationSg}`, protocol: 'tcp', fromPort: 3306, toPort: 3306 },
+      { peer: `sg:${appUserSg}`, protocol: 'tcp', fromPort: 3306, toPort: 3306 },
     ].sort((a, b) => a.peer.localeCompare(b.peer)));
     expect(template.toJSON().Resources[dbSg].Properties.SecurityGroupEgress).toEqual([
       expect.objectContaining({ CidrIp: '255.255.255.255/32' }),
@@ -196,7 +204,8 @@ describe('credentials', () => {
     const off = synthData('dev', { rotation: false });
     off.template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
     expect(off.data.rotation).toBeUndefined();
-    expect(off.data.secretsManagerEndpoint).toBeUndefined();
+    // The endpoint stays: the function that creates the app user reads the master secret through it.
+    expect(off.data.secretsManagerEndpoint).toBeDefined();
   });
 });
 
@@ -213,21 +222,21 @@ describe('grants', () => {
     return { ...synthesized, grants, roleId };
   };
 
-  test('grantConnect: rds-db:connect as the master user, or as the given user', () => {
+  test('grantConnect: rds-db:connect as the app user, or as the given user', () => {
     const { template, grants, roleId } = withRole((data, role) => [data.grantConnect(role), data.grantConnect(role, 'reporting')]);
     expect(grants.map((g) => g.success)).toEqual([true, true]);
     const dbId = database(template).id;
     const statements = roleStatements(template, roleId).filter((s) => s.actions.includes('rds-db:connect'));
     const users = statements.flatMap((s) => s.resources).map((r) => JSON.stringify(r));
     expect(users).toHaveLength(2);
-    // The master user name is read from the secret (it is the secret's `username` field).
-    const attachment = onlyResource(template, 'AWS::SecretsManager::SecretTargetAttachment').id;
-    expect(users[0]).toContain(`:rds-db:us-east-1:123456789012:dbuser:",{"Fn::GetAtt":["${dbId}","DbiResourceId"]},"/{{resolve:secretsmanager:",{"Ref":"${attachment}"},":SecretString:username::}}"`);
+    // By default the API's own user, never the master user.
+    expect(users[0]).toContain(`:rds-db:us-east-1:123456789012:dbuser:",{"Fn::GetAtt":["${dbId}","DbiResourceId"]},"/app"`);
+    expect(users.join()).not.toContain('SecretString:username');
     expect(users[1]).toContain('"/reporting"');
   });
 
-  test('grantSecretRead: read the secret, decrypt through Secrets Manager only', () => {
-    const { stack, data, template, grants, roleId } = withRole((d, role) => [d.grantSecretRead(role)]);
+  test('grantMasterSecretRead: read the secret, decrypt through Secrets Manager only', () => {
+    const { stack, data, template, grants, roleId } = withRole((d, role) => [d.grantMasterSecretRead(role)]);
     expect(grants.map((g) => g.success)).toEqual([true]);
     const secret = stack.resolve(data.secret.secretArn);
     expect(roleStatements(template, roleId)).toEqual([
@@ -278,5 +287,154 @@ describe('AWS Backup', () => {
 
   test('the backupPlan prop wins over the preset', () => {
     synthData('dev', { backupPlan: true }).template.resourceCountIs('AWS::Backup::BackupPlan', 1);
+  });
+});
+
+describe('instance type', () => {
+  test.each<[string, string, boolean]>([
+    ['db.t4g.micro', 'db.t4g.micro', false],
+    ['t4g.micro', 'db.t4g.micro', false],
+    ['db.r7g.large', 'db.r7g.large', true],
+    ['r7g.large', 'db.r7g.large', true],
+  ])("new ec2.InstanceType('%s') becomes %s, Performance Insights %s", (identifier, instanceClass, pi) => {
+    const { template, data } = synthData('prod', { instanceType: new ec2.InstanceType(identifier) });
+    expect(database(template).properties.DBInstanceClass).toBe(instanceClass);
+    expect(Boolean(database(template).properties.EnablePerformanceInsights)).toBe(pi);
+    expect(data.performanceInsightsEnabled).toBe(pi);
+  });
+
+  test('performanceInsights: true on a db.-prefixed micro class is refused like the plain one', () => {
+    expect(() => synthData('dev', { instanceType: new ec2.InstanceType('db.t4g.micro'), performanceInsights: true }))
+      .toThrow(/performanceInsights \(true\) is not supported on t4g\.micro/);
+  });
+
+  test.each(['garbage', 'db.', 't4g', 'db.t4g', 'T4G.MICRO', 'db.t4g.micro.large'])("a malformed identifier '%s' names instanceType", (identifier) => {
+    expect(() => synthData('dev', { instanceType: new ec2.InstanceType(identifier) }))
+      .toThrow(new RegExp(`^instanceType \\('${identifier.replace(/\./g, '\\.')}'\\) must be an instance class and size such as 't4g\\.medium' or 'db\\.t4g\\.medium'.* in Stack/Data$`));
+  });
+
+  test('a token instance type is passed on; Performance Insights must then be chosen explicitly', () => {
+    const typeFrom = (stack: Stack) => new ec2.InstanceType(new CfnParameter(stack, 'DbClass').valueAsString);
+    expect(() => synthData('dev', {}, undefined, (stack) => ({ instanceType: typeFrom(stack) })))
+      .toThrow(/^instanceType \('token \{"Ref":"DbClass"\}'\) is a token, so set performanceInsights to true or false/);
+    const { template, data } = synthData('dev', {}, undefined, (stack) => ({ instanceType: typeFrom(stack), performanceInsights: false }));
+    expect(database(template).properties.DBInstanceClass).toEqual({ 'Fn::Join': ['', ['db.', { Ref: 'DbClass' }]] });
+    expect(data.performanceInsightsEnabled).toBe(false);
+  });
+});
+
+describe('engine version', () => {
+  /** The MySQL 8.0.x and 8.4.x versions aws-cdk-lib lists, from its own static members. */
+  const listed = Object.values(Object.getOwnPropertyDescriptors(rds.MysqlEngineVersion))
+    .map((d) => d.value)
+    .filter((v): v is rds.MysqlEngineVersion => v instanceof rds.MysqlEngineVersion)
+    .map((v) => v.mysqlFullVersion)
+    .filter((v) => /^8\.[04]\.\d+$/.test(v));
+  const byPatch = (a: string, b: string) => Number(a.split('.')[2]) - Number(b.split('.')[2]);
+  const of = (major: string) => listed.filter((v) => v.startsWith(`${major}.`)).sort(byPatch);
+
+  test('aws-cdk-lib lists 8.0 and 8.4 versions, the default among them', () => {
+    expect(of('8.0').length).toBeGreaterThan(10);
+    expect(of('8.4').length).toBeGreaterThan(3);
+    expect(listed).toContain(DataTier.DEFAULT_ENGINE_VERSION);
+  });
+
+  test.each([['8.0', 0], ['8.0', -1], ['8.4', 0], ['8.4', -1]] as const)('the %s version at %i of the list is accepted, with its family', (major, index) => {
+    const version = of(major).at(index)!;
+    const { template } = synthData('dev', { engineVersion: version });
+    expect(database(template).properties.EngineVersion).toBe(version);
+    template.hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: `mysql${major}` });
+  });
+
+  test('a version aws-cdk-lib does not list is refused, with the newest versions of each major in the message', () => {
+    const newest = [...of('8.4').slice(-3).reverse(), ...of('8.0').slice(-3).reverse()].map((v) => v.replace(/\./g, '\\.'));
+    expect(() => synthData('dev', { engineVersion: '8.4.999' }))
+      .toThrow(new RegExp(`^engineVersion \\('8\\.4\\.999'\\) must be a full MySQL 8\\.0\\.x or 8\\.4\\.x version .*\\(newest: ${newest.join(', ')}\\)`));
+  });
+
+  test('a token the stack resolves is checked and used as its literal', () => {
+    const { template } = synthData('dev', { engineVersion: Lazy.string({ produce: () => '8.0.40' }) });
+    expect(database(template).properties.EngineVersion).toBe('8.0.40');
+    template.hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: 'mysql8.0' });
+    expect(() => synthData('dev', { engineVersion: Lazy.string({ produce: () => '8.0.38' }) })).toThrow(/^engineVersion \('8\.0\.38'\) must be a full MySQL/);
+  });
+
+  test('a CloudFormation parameter is refused: the version selects the parameter group family', () => {
+    expect(() => synthData('dev', {}, undefined, (stack) => ({ engineVersion: new CfnParameter(stack, 'Version').valueAsString })))
+      .toThrow(/^engineVersion \('token \{"Ref":"Version"\}'\) must be a literal \(it selects the parameter group family\) in Stack\/Data$/);
+  });
+});
+
+describe('token inputs: resolved where the stack can, else passed on unchanged', () => {
+  const param = (stack: Stack, id = 'P') => new CfnParameter(stack, id, { type: 'Number' }).valueAsNumber;
+  const stringParam = (stack: Stack, id = 'S') => new CfnParameter(stack, id).valueAsString;
+  const lazy = (n: number) => Lazy.number({ produce: () => n });
+
+  test('monitoringInterval: Duration.seconds(Lazy.number(...)) is checked as its literal', () => {
+    expect(database(synthData('dev', { monitoringInterval: Duration.seconds(lazy(30)) }).template).properties.MonitoringInterval).toBe(30);
+    const off = database(synthData('dev', { monitoringInterval: Duration.seconds(lazy(0)) }).template).properties;
+    expect(off.MonitoringInterval).toBeUndefined();
+    expect(off.MonitoringRoleArn).toBeUndefined();
+    expect(() => synthData('dev', { monitoringInterval: Duration.seconds(lazy(2)) })).toThrow(/^monitoringInterval \('2 seconds'\) must be one of 0, 1, 5, 10, 15, 30, 60 seconds/);
+  });
+
+  test('monitoringInterval: a parameter in seconds is passed on (with the monitoring role); other units are refused', () => {
+    const { template } = synthData('dev', {}, undefined, (stack) => ({ monitoringInterval: Duration.seconds(param(stack)) }));
+    expect(database(template).properties).toMatchObject({ MonitoringInterval: { Ref: 'P' }, MonitoringRoleArn: expect.anything() });
+    expect(() => synthData('dev', {}, undefined, (stack) => ({ monitoringInterval: Duration.minutes(param(stack)) })))
+      .toThrow(/^monitoringInterval \('token \{"Ref":"P"\} minutes'\) must be made with Duration\.seconds\(\) when its amount is a token/);
+  });
+
+  test('backupRetention: a resolvable token is checked; a parameter in days is passed on; other units are refused', () => {
+    expect(database(synthData('dev', { backupRetention: Duration.days(lazy(7)) }).template).properties.BackupRetentionPeriod).toBe(7);
+    expect(() => synthData('dev', { backupRetention: Duration.days(lazy(40)) })).toThrow(/^backupRetention \('40 days'\) must be a whole number of days from 1 to 35/);
+    const { template } = synthData('dev', {}, undefined, (stack) => ({ backupRetention: Duration.days(param(stack)) }));
+    expect(database(template).properties.BackupRetentionPeriod).toEqual({ Ref: 'P' });
+    expect(() => synthData('dev', {}, undefined, (stack) => ({ backupRetention: Duration.hours(param(stack)) })))
+      .toThrow(/^backupRetention \('token \{"Ref":"P"\} hours'\) must be made with Duration\.days\(\)/);
+  });
+
+  test('rotationInterval: a resolvable token is checked; a parameter in days reaches the schedule expression unchanged', () => {
+    synthData('dev', { rotationInterval: Duration.days(lazy(14)) }).template
+      .hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: 'rate(14 days)' } });
+    expect(() => synthData('dev', { rotationInterval: Duration.days(lazy(400)) })).toThrow(/^rotationInterval \('400 days'\) must be a whole number of days from 1 to 365/);
+    const { template } = synthData('dev', {}, undefined, (stack) => ({ rotationInterval: Duration.days(param(stack)) }));
+    expect(onlyResource(template, 'AWS::SecretsManager::RotationSchedule').properties.RotationRules)
+      .toEqual({ ScheduleExpression: { 'Fn::Join': ['', ['rate(', { Ref: 'P' }, ' days)']] } });
+    expect(() => synthData('dev', {}, undefined, (stack) => ({ rotationInterval: Duration.hours(param(stack)) })))
+      .toThrow(/^rotationInterval \('token \{"Ref":"P"\} hours'\) must be made with Duration\.days\(\)/);
+  });
+
+  test('port: a resolvable token is checked and written as a literal; a parameter is passed on', () => {
+    const literal = synthData('dev', { port: lazy(3307) });
+    expect(database(literal.template).properties.Port).toBe('3307');
+    expect(literal.data.port).toBe(3307);
+    expect(() => synthData('dev', { port: lazy(80) })).toThrow(/^port \(80\) must be an integer from 1150 to 65535 in Stack\/Data$/);
+    const { template } = synthData('dev', {}, undefined, (stack) => ({ port: param(stack) }));
+    expect(database(template).properties.Port).toEqual({ Ref: 'P' });
+  });
+
+  test('storage: resolvable tokens are checked (also against each other); parameters are passed on', () => {
+    expect(() => synthData('dev', { allocatedStorageGiB: lazy(10) })).toThrow(/^allocatedStorageGiB \(10\) must be an integer from 20 to 65536/);
+    expect(() => synthData('dev', { allocatedStorageGiB: lazy(60), maxAllocatedStorageGiB: lazy(40) }))
+      .toThrow(/^maxAllocatedStorageGiB \(40\) must be >= allocatedStorageGiB \(60\)/);
+    const { template } = synthData('dev', {}, undefined, (stack) => ({ allocatedStorageGiB: param(stack, 'A'), maxAllocatedStorageGiB: param(stack, 'M') }));
+    expect(database(template).properties).toMatchObject({ AllocatedStorage: { Ref: 'A' }, MaxAllocatedStorage: { Ref: 'M' } });
+  });
+
+  test('databaseName and masterUsername: resolvable tokens are checked as literals; a masterUsername parameter is passed on', () => {
+    const literal = synthData('dev', { databaseName: Lazy.string({ produce: () => 'shop' }), masterUsername: Lazy.string({ produce: () => 'owner' }) });
+    expect(database(literal.template).properties).toMatchObject({ DBName: 'shop', MasterUsername: 'owner' });
+    expect(literal.data.databaseName).toBe('shop');
+    expect(() => synthData('dev', { databaseName: Lazy.string({ produce: () => 'my-db' }) })).toThrow(/^databaseName \('my-db'\) must start with a letter/);
+    expect(() => synthData('dev', { masterUsername: Lazy.string({ produce: () => 'Root' }) })).toThrow(/^masterUsername \('Root'\) must .*not be 'root' or 'rdsadmin'/);
+    const { template } = synthData('dev', {}, undefined, (stack) => ({ masterUsername: stringParam(stack, 'User') }));
+    expect(database(template).properties.MasterUsername).toEqual({ Ref: 'User' });
+    expect(JSON.stringify(onlyResource(template, 'AWS::SecretsManager::Secret').properties.GenerateSecretString)).toContain('{"Ref":"User"}');
+  });
+
+  test('databaseName: a parameter is refused, the app user is granted privileges on it in SQL rendered at synth', () => {
+    expect(() => synthData('dev', {}, undefined, (stack) => ({ databaseName: stringParam(stack, 'Db') })))
+      .toThrow(/^databaseName \('token \{"Ref":"Db"\}'\) must be a literal \(the app user's GRANT statement, rendered at synth, names it\) in Stack\/Data$/);
   });
 });

@@ -155,7 +155,7 @@ describe('finding 4: accepted at synth, broken at deploy or boot', () => {
   });
 
   test('user data over 16 KB is refused at synth, with every token at its longest', () => {
-    const paths = Array.from({ length: 40 }, (_, i) => `/api-v2/very-long-public-path-number-${i}/with/segments/${'x'.repeat(60)}`);
+    const paths = Array.from({ length: 100 }, (_, i) => `/api-v2/very-long-public-path-number-${i}/with/segments/${'x'.repeat(60)}`);
     expect(() => Template.fromStack(synthPlatform({ app: { source: API_SOURCE, publicPaths: paths } }).stack))
       .toThrow(/user data \(\d+ bytes with every token at its longest\) must be at most 16384 bytes .*Platform\/Web.*publicPaths/s);
   });

@@ -1,7 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { AppSource, Preset, ThreeTierPlatform } from '../src';
+import { AppSource, NetworkTier, Preset, ThreeTierPlatform } from '../src';
 
 // Checks that must hold in every preset, over every resource of the synthesized template.
 const CASES: Array<[string, () => Preset, boolean]> = [
@@ -28,6 +29,21 @@ function template(name: string, preset: () => Preset, domain: boolean): any {
 
 const ofType = (t: any, type: string) => Object.entries<any>(t.Resources).filter(([, r]) => r.Type === type);
 const asArray = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
+
+/** The actions IAM accepts only with '*' (no resource-level permissions) that the instances need for Session Manager. */
+const SESSION_CHANNEL_ACTIONS = ['ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel'];
+
+/** Every Allow statement of every identity policy: policies, managed policies and roles' inline policies. */
+function allowStatements(t: any): any[] {
+  const documents = [
+    ...['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].flatMap((type) => ofType(t, type).map(([, p]) => p.Properties.PolicyDocument)),
+    ...ofType(t, 'AWS::IAM::Role').flatMap(([, r]) => (r.Properties.Policies ?? []).map((p: any) => p.PolicyDocument)),
+  ];
+  return documents.flatMap((d) => asArray<any>(d.Statement)).filter((s) => s.Effect === 'Allow');
+}
+
+/** An IAM action (with its * and ? wildcards) as a regular expression. */
+const actionPattern = (action: string) => new RegExp(`^${action.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
 
 describe.each(CASES)('%s preset', (name, preset, domain) => {
   const t = () => template(name, preset, domain);
@@ -78,26 +94,39 @@ describe.each(CASES)('%s preset', (name, preset, domain) => {
     for (const [, k] of ofType(t(), 'AWS::KMS::Key')) expect(k.Properties.EnableKeyRotation).toBe(true);
   });
 
-  test("no IAM policy grants '*' resources", () => {
-    const offending: string[] = [];
-    for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
-      for (const [id, p] of ofType(t(), type)) {
-        for (const s of asArray<any>(p.Properties.PolicyDocument.Statement)) {
-          if (s.Effect === 'Allow' && asArray(s.Resource).includes('*')) offending.push(`${id}: ${asArray(s.Action).join(',')}`);
-        }
-      }
+  test("'*' resources only for the Session Manager channel actions (no resource-level permissions); no ssm:GetParameter*", () => {
+    const onStar: string[] = [];
+    for (const s of allowStatements(t())) {
+      if (asArray(s.Resource).includes('*')) onStar.push(...asArray<string>(s.Action));
     }
-    for (const [id, r] of ofType(t(), 'AWS::IAM::Role')) {
-      for (const policy of r.Properties.Policies ?? []) {
-        // aws-cdk-lib's provider of restrictDefaultSecurityGroup carries its policy inline; it is
-        // checked like the others: no '*' resources.
-        if (!id.startsWith('CustomVpcRestrictDefaultSGCustomResourceProviderRole')) offending.push(`${id}: inline policy`);
-        for (const s of asArray<any>(policy.PolicyDocument.Statement)) {
-          if (s.Effect === 'Allow' && asArray(s.Resource).includes('*')) offending.push(`${id}: ${asArray(s.Action).join(',')}`);
-        }
-      }
+    expect([...new Set(onStar)].sort()).toEqual(SESSION_CHANNEL_ACTIONS);
+    const getParameter = allowStatements(t()).flatMap((s) => asArray<string>(s.Action))
+      .filter((a) => ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'].some((x) => actionPattern(a).test(x)));
+    expect(getParameter).toEqual([]);
+  });
+
+  test('instance roles: no AWS managed policy; Session Manager through a customer managed policy of its own', () => {
+    const resources = t().Resources;
+    const roles = ofType(t(), 'AWS::EC2::LaunchTemplate').map(([, lt]) => {
+      const profile = resources[lt.Properties.LaunchTemplateData.IamInstanceProfile.Arn['Fn::GetAtt'][0]];
+      return profile.Properties.Roles[0].Ref as string;
+    });
+    expect(roles.length).toBe(2);
+    for (const role of roles) {
+      expect(resources[role].Properties.ManagedPolicyArns).toBeUndefined();
+      const sessionManager = ofType(t(), 'AWS::IAM::ManagedPolicy')
+        .filter(([id, p]) => id.includes('SessionManagerPolicy') && p.Properties.Roles.some((r: any) => r.Ref === role));
+      expect(sessionManager.length).toBe(1);
+      expect(sessionManager[0][1].Properties.PolicyDocument.Statement).toEqual([
+        {
+          Sid: 'AgentHeartbeat',
+          Effect: 'Allow',
+          Action: 'ssm:UpdateInstanceInformation',
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':instance/*']] },
+        },
+        { Sid: 'SessionChannels', Effect: 'Allow', Action: SESSION_CHANNEL_ACTIONS, Resource: '*' },
+      ]);
     }
-    expect(offending).toEqual([]);
   });
 
   test('the credentials secret outlives the database whenever the database leaves a snapshot', () => {
@@ -106,7 +135,49 @@ describe.each(CASES)('%s preset', (name, preset, domain) => {
     expect(secret.DeletionPolicy).toBe(db.DeletionPolicy === 'Delete' ? 'Delete' : 'Retain');
   });
 
-  test('no inline role policies: permissions are in customer managed policies', () => {
+  test('no inline policies: no AWS::IAM::Policy and no role with Policies, custom resource provider roles included', () => {
     expect(ofType(t(), 'AWS::IAM::Policy').map(([id]) => id)).toEqual([]);
+    expect(ofType(t(), 'AWS::IAM::Role').filter(([, r]) => r.Properties.Policies !== undefined).map(([id]) => id)).toEqual([]);
+  });
+
+  test("the default security group provider's permissions moved into a managed policy its function waits for", () => {
+    const [[roleId]] = ofType(t(), 'AWS::IAM::Role').filter(([id]) => id.startsWith('CustomVpcRestrictDefaultSGCustomResourceProviderRole'));
+    const moved = ofType(t(), 'AWS::IAM::ManagedPolicy').filter(([, p]) => p.Properties.Roles.some((r: any) => r.Ref === roleId));
+    expect(moved.length).toBe(1);
+    const [[policyId, policy]] = moved;
+    const [vpcId] = ofType(t(), 'AWS::EC2::VPC').map(([id]) => id);
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([expect.objectContaining({
+      Effect: 'Allow',
+      Action: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress'],
+      Resource: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:us-east-1:123456789012:security-group/', { 'Fn::GetAtt': [vpcId, 'DefaultSecurityGroup'] }]] }],
+    })]);
+    const handlers = ofType(t(), 'AWS::Lambda::Function').filter(([, f]) => f.Properties.Role?.['Fn::GetAtt']?.[0] === roleId);
+    expect(handlers.length).toBe(1);
+    expect(handlers[0][1].DependsOn).toEqual(expect.arrayContaining([roleId, policyId]));
+  });
+});
+
+describe('the inline-policy check can fail', () => {
+  const providerRoles = (stack: Stack) => Object.entries<any>(Template.fromStack(stack).toJSON().Resources)
+    .filter(([id, r]) => r.Type === 'AWS::IAM::Role' && id.startsWith('CustomVpcRestrictDefaultSGCustomResourceProviderRole'));
+
+  test("a VPC alone (aws-cdk-lib's default) gives its provider role an inline policy", () => {
+    const stack = new Stack(new App(), 'Plain', { env: { account: '123456789012', region: 'us-east-1' } });
+    new ec2.Vpc(stack, 'Vpc', { natGateways: 0, restrictDefaultSecurityGroup: true });
+    const roles = providerRoles(stack);
+    expect(roles.length).toBe(1);
+    expect(roles[0][1].Properties.Policies).toEqual([expect.objectContaining({ PolicyName: 'Inline' })]);
+  });
+
+  test("a NetworkTier moves the shared provider's inline policy, the statements of another VPC in the stack included", () => {
+    const stack = new Stack(new App(), 'Mixed', { env: { account: '123456789012', region: 'us-east-1' } });
+    new NetworkTier(stack, 'Network');
+    new NetworkTier(stack, 'Second', { cidr: '10.1.0.0/16' });
+    new ec2.Vpc(stack, 'Vpc', { natGateways: 0, restrictDefaultSecurityGroup: true });
+    const roles = providerRoles(stack);
+    expect(roles.length).toBe(1);
+    expect(roles[0][1].Properties.Policies).toBeUndefined();
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::ManagedPolicy', { Properties: { Roles: [{ Ref: roles[0][0] }] } });
+    expect(Object.values<any>(policies).map((p) => p.Properties.PolicyDocument.Statement.length)).toEqual([3]);
   });
 });

@@ -1,9 +1,13 @@
-import { Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as path from 'path';
+import { CfnParameter, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { InterfaceEndpointService, NatMode, NetworkTier, NetworkTierProps } from '../src';
-import { newStack, PRESETS, PresetName } from './support/stacks';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import { AppSource, EgressMode, InterfaceEndpointService, NatMode, NetworkTier, NetworkTierProps, Preset, S3EndpointAccess, ThreeTierPlatform } from '../src';
+import { egressCost, HOURS_PER_MONTH, US_EAST_1_PRICES } from './support/readme-tables';
+import { API_SOURCE, newStack, PRESETS, PresetName, synthPlatform } from './support/stacks';
 import { onlyResource, refId, resourcesOfType, SubnetInfo, subnetsOf } from './support/template';
 
 const GROUPS = ['Public', 'Web', 'App', 'Data'];
@@ -167,7 +171,7 @@ describe('NAT', () => {
     ['singleGateway', () => NatMode.singleGateway(), 3, 1, 0],
     ['instance', () => NatMode.instance(), 3, 0, 1],
     ['none', () => NatMode.none(), 3, 0, 0],
-  ])('NatMode.%s in %i AZs: %i NAT gateways, %i NAT instances', (_name, mode, maxAzs, gateways, instances) => {
+  ])('NatMode.%s (%p) in %i AZs: %i NAT gateways, %i NAT instances', (_name, mode, maxAzs, gateways, instances) => {
     const { template } = synthNetwork({ natMode: mode(), maxAzs });
     template.resourceCountIs('AWS::EC2::NatGateway', gateways);
     template.resourceCountIs('AWS::EC2::EIP', gateways);
@@ -223,9 +227,15 @@ describe('VPC endpoints', () => {
   test('the interfaceEndpoints prop wins over the preset', () => {
     const { template } = synthNetwork({
       preset: PRESETS.prod(),
+      egress: EgressMode.INTERNET_HTTPS,
       interfaceEndpoints: [InterfaceEndpointService.SSM, InterfaceEndpointService.KMS],
     });
     expect(interfaceServices(template)).toEqual(['kms', 'ssm']);
+  });
+
+  test('with AWS-only egress (the prod preset) the endpoints instances need are added to the ones asked for', () => {
+    const { template } = synthNetwork({ preset: PRESETS.prod(), interfaceEndpoints: [InterfaceEndpointService.KMS] });
+    expect(interfaceServices(template)).toEqual(ALL_SERVICES);
   });
 
   test('interface endpoints sit in the app subnets, with private DNS and a closed security group', () => {
@@ -337,5 +347,284 @@ describe('AZs and the environment', () => {
     template.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: 'dummy1b' });
     template.resourceCountIs('AWS::EC2::Subnet', 8);
     template.hasResourceProperties('AWS::EC2::VPC', Match.objectLike({ EnableDnsHostnames: true, EnableDnsSupport: true }));
+  });
+});
+
+describe('egress', () => {
+  const natGateways = (template: Template) => resourcesOfType(template, 'AWS::EC2::NatGateway').length;
+  const natInstances = (template: Template) => resourcesOfType(template, 'AWS::EC2::Instance').length;
+  const webAndApp = (template: Template) => subnetsOf(template).filter((s) => s.group === 'Web' || s.group === 'App');
+
+  test('prod preset: AWS services only, no NAT, web and app subnets without a route out, every endpoint', () => {
+    const { template, network } = synthNetwork({ preset: PRESETS.prod() });
+    expect(network.egress).toBe(EgressMode.AWS_SERVICES_ONLY);
+    expect(network.natMode.mode).toBe('none');
+    expect(natGateways(template) + natInstances(template)).toBe(0);
+    template.resourceCountIs('AWS::EC2::EIP', 0);
+    for (const s of webAndApp(template)) expect(s.routes).toEqual([]);
+    expect(interfaceServices(template)).toEqual(ALL_SERVICES);
+  });
+
+  test.each<[PresetName, string, number, number]>([
+    ['dev', 'instance', 0, 1],
+    ['staging', 'single-gateway', 1, 0],
+  ])('%s preset: HTTPS to the internet through NAT (%s)', (preset, mode, gateways, instances) => {
+    const { template, network } = synthNetwork({ preset: PRESETS[preset]() });
+    expect(network.egress).toBe(EgressMode.INTERNET_HTTPS);
+    expect(network.natMode.mode).toBe(mode);
+    expect([natGateways(template), natInstances(template)]).toEqual([gateways, instances]);
+    for (const s of webAndApp(template)) expect(defaultRoutes(s)).toHaveLength(1);
+  });
+
+  test('egress INTERNET_HTTPS on the prod preset uses its NAT: a gateway per AZ', () => {
+    const { template, network } = synthNetwork({ preset: PRESETS.prod(), egress: EgressMode.INTERNET_HTTPS });
+    expect(network.natMode.mode).toBe('gateway-per-az');
+    expect(natGateways(template)).toBe(3);
+  });
+
+  test('egress AWS_SERVICES_ONLY on the dev preset drops its NAT instance and adds the endpoints instances need', () => {
+    const { template, network } = synthNetwork({ egress: EgressMode.AWS_SERVICES_ONLY });
+    expect(network.natMode.mode).toBe('none');
+    expect(natInstances(template)).toBe(0);
+    expect(interfaceServices(template)).toEqual(NO_NAT_SERVICES);
+  });
+
+  test('NatMode.none() alone means AWS services only; another NAT alone means internet egress', () => {
+    expect(synthNetwork({ natMode: NatMode.none() }).network.egress).toBe(EgressMode.AWS_SERVICES_ONLY);
+    expect(synthNetwork({ preset: PRESETS.prod(), natMode: NatMode.singleGateway() }).network.egress).toBe(EgressMode.INTERNET_HTTPS);
+  });
+
+  test.each<[string, NetworkTierProps, RegExp]>([
+    ['AWS-only egress with a NAT', { egress: EgressMode.AWS_SERVICES_ONLY, natMode: NatMode.gatewayPerAz() },
+      /^natMode \(NatMode\.gatewayPerAz\(\)\) contradicts egress \(aws-services-only\): AWS-only egress has no NAT.* in Stack\/Network$/],
+    ['internet egress without NAT', { egress: EgressMode.INTERNET_HTTPS, natMode: NatMode.none() },
+      /^natMode \(NatMode\.none\(\)\) contradicts egress \(internet-https\): internet egress needs a NAT.* in Stack\/Network$/],
+    ['internet egress from a custom preset without NAT', { preset: Preset.custom({ ...Preset.dev().values, natMode: NatMode.none(), egress: EgressMode.INTERNET_HTTPS }) },
+      /^preset\.values\.natMode \(NatMode\.none\(\)\) contradicts preset\.values\.egress \(internet-https\)/],
+    ['an unknown egress (plain JavaScript)', { egress: 'internet' as EgressMode }, /^egress \('internet'\) must be an EgressMode value \(internet-https, aws-services-only\)/],
+    ['a natMode that is not a NatMode (plain JavaScript)', { natMode: 'none' as unknown as NatMode }, /^natMode \('none'\) must be a NatMode/],
+  ])('%s fails', (_name, props, message) => {
+    expect(() => new NetworkTier(newStack(), 'Network', props)).toThrow(message);
+  });
+
+  test('in the platform the error names the platform props', () => {
+    expect(() => synthPlatform('dev', { network: { egress: EgressMode.AWS_SERVICES_ONLY, natMode: NatMode.singleGateway() } }))
+      .toThrow(/^network\.natMode \(NatMode\.singleGateway\(\)\) contradicts network\.egress \(aws-services-only\).* in Stack\/Platform$/);
+  });
+
+  test('monthly cost of each preset\'s egress (README table), from the stated us-east-1 prices', () => {
+    const p = US_EAST_1_PRICES;
+    const dev = egressCost(Preset.dev().values);
+    expect(dev.natMonthly).toBeCloseTo((p.instancePerHour['t3.nano'] + p.publicIpv4PerHour) * HOURS_PER_MONTH);
+    expect(dev.endpointsMonthly).toBe(0);
+    const staging = egressCost(Preset.staging().values);
+    expect(staging.natMonthly).toBeCloseTo((p.natGatewayPerHour + p.publicIpv4PerHour) * HOURS_PER_MONTH);
+    const prod = egressCost(Preset.prod().values);
+    expect(prod.egress).toBe(EgressMode.AWS_SERVICES_ONLY);
+    expect(prod.natMonthly).toBe(0);
+    expect(prod.endpointsMonthly).toBeCloseTo(7 * 3 * p.interfaceEndpointPerAzHour * HOURS_PER_MONTH);
+    // The same endpoints plus a NAT gateway per AZ with internet egress.
+    const prodInternet = egressCost(Preset.prod().values, EgressMode.INTERNET_HTTPS);
+    expect(prodInternet.monthly - prod.monthly).toBeCloseTo(3 * (p.natGatewayPerHour + p.publicIpv4PerHour) * HOURS_PER_MONTH);
+    // AWS-only dev needs the 6 endpoints of AWS-only egress in 2 AZs.
+    expect(egressCost(Preset.dev().values, EgressMode.AWS_SERVICES_ONLY).endpointsMonthly)
+      .toBeCloseTo(6 * 2 * p.interfaceEndpointPerAzHour * HOURS_PER_MONTH);
+  });
+});
+
+describe('S3 gateway endpoint policy', () => {
+  /** The statements of the S3 gateway endpoint's policy, with the partition and account rendered. */
+  function endpointStatements(template: Template): Array<{ actions: string[]; resources: string[]; principal: unknown; effect: string }> | undefined {
+    const gateway = resourcesOfType(template, 'AWS::EC2::VPCEndpoint').find((e) => e.properties.VpcEndpointType === 'Gateway')!;
+    const doc = gateway.properties.PolicyDocument;
+    if (doc === undefined) return undefined;
+    const list = (v: any) => (Array.isArray(v) ? v : [v]);
+    return doc.Statement.map((st: any) => ({
+      actions: list(st.Action).sort(),
+      resources: list(st.Resource).map((r: any) => render(r)).sort(),
+      principal: st.Principal,
+      effect: st.Effect,
+    }));
+  }
+  const render = (value: any): string => flattenWith(value);
+  const flattenWith = (value: any): string => {
+    if (typeof value === 'string') return value;
+    if (value?.Ref === 'AWS::Partition') return 'aws';
+    if (value?.Ref === 'AWS::Region') return '${Region}';
+    if (value?.['Fn::Join']) return value['Fn::Join'][1].map(flattenWith).join(value['Fn::Join'][0]);
+    return JSON.stringify(value);
+  };
+  const resourcesOf = (statements: ReturnType<typeof endpointStatements>) => [...new Set(statements!.flatMap((s) => s.resources))].sort();
+  const US_EAST_1_AWS_BUCKETS = [
+    'arn:aws:s3:::al2023-repos-us-east-1-de612dc2/*',
+    'arn:aws:s3:::amazon-ssm-us-east-1/*',
+    'arn:aws:s3:::aws-patch-manager-us-east-1-1970c647d/*',
+    'arn:aws:s3:::aws-ssm-us-east-1/*',
+    'arn:aws:s3:::patch-baseline-snapshot-us-east-1/*',
+  ];
+
+  test('a NetworkTier alone keeps the default policy: every bucket (users\' own buckets keep working)', () => {
+    const { template, network } = synthNetwork();
+    expect(endpointStatements(template)).toBeUndefined();
+    expect(network.s3EndpointRestricted).toBe(false);
+  });
+
+  test('restrictS3Endpoint allows reading only the Amazon Linux 2023 repositories and the SSM Agent buckets of the region', () => {
+    const stack = newStack();
+    const network = new NetworkTier(stack, 'Network');
+    network.restrictS3Endpoint();
+    network.restrictS3Endpoint(); // idempotent
+    const statements = endpointStatements(Template.fromStack(stack))!;
+    expect(resourcesOf(statements)).toEqual(US_EAST_1_AWS_BUCKETS);
+    for (const st of statements) {
+      expect(st).toMatchObject({ effect: 'Allow', actions: ['s3:GetObject'], principal: { AWS: '*' } });
+    }
+    expect(network.s3EndpointRestricted).toBe(true);
+  });
+
+  test('in another region the buckets carry that region (and its patch bucket suffixes)', () => {
+    const stack = newStack({ env: { account: '123456789012', region: 'me-south-1' } });
+    new NetworkTier(stack, 'Network').restrictS3Endpoint();
+    expect(resourcesOf(endpointStatements(Template.fromStack(stack)))).toEqual([
+      'arn:aws:s3:::al2023-repos-me-south-1-de612dc2/*',
+      'arn:aws:s3:::amazon-ssm-me-south-1/*',
+      'arn:aws:s3:::aws-patch-manager-me-south-1-a53fc9dce/*',
+      'arn:aws:s3:::aws-ssm-me-south-1/*',
+      'arn:aws:s3:::patch-baseline-snapshot-me-south-1-uduvl7q8/*',
+    ]);
+  });
+
+  test('an environment-agnostic stack gets the region-token buckets and a warning that Patch Manager buckets are left out', () => {
+    const stack = newStack({ env: null });
+    new NetworkTier(stack, 'Network').restrictS3Endpoint();
+    expect(resourcesOf(endpointStatements(Template.fromStack(stack)))).toEqual([
+      'arn:aws:s3:::al2023-repos-${Region}-de612dc2/*',
+      'arn:aws:s3:::amazon-ssm-${Region}/*',
+      'arn:aws:s3:::aws-ssm-${Region}/*',
+    ]);
+    Annotations.fromStack(stack).hasWarning('/Stack/Network', Match.stringLikeRegexp('cdk-three-tier:s3EndpointPatching'));
+  });
+
+  test('allowS3Bucket and allowS3Asset add exactly those buckets and objects, before or after the restriction', () => {
+    const stack = newStack();
+    const network = new NetworkTier(stack, 'Network');
+    const before = s3.Bucket.fromBucketName(stack, 'Before', 'reports-bucket');
+    const after = s3.Bucket.fromBucketName(stack, 'After', 'uploads-bucket');
+    const asset = new s3assets.Asset(stack, 'Asset', { path: path.join(__dirname, 'fixtures', 'released', 'README.md') });
+    network.allowS3Bucket(before, S3EndpointAccess.READ);
+    network.restrictS3Endpoint();
+    network.allowS3Bucket(after);
+    network.allowS3Asset(asset);
+    const statements = endpointStatements(Template.fromStack(stack))!;
+    const byResource = (r: string) => statements.filter((s) => s.resources.includes(r)).map((s) => s.actions);
+    expect(byResource('arn:aws:s3:::reports-bucket/*')).toEqual([['s3:GetObject']]);
+    expect(byResource('arn:aws:s3:::reports-bucket')).toEqual([['s3:ListBucket']]);
+    expect(byResource('arn:aws:s3:::uploads-bucket/*')).toEqual([['s3:DeleteObject', 's3:GetObject', 's3:PutObject']]);
+    expect(byResource('arn:aws:s3:::uploads-bucket')).toEqual([['s3:ListBucket']]);
+    const assetObject = render(stack.resolve(asset.bucket.arnForObjects(asset.s3ObjectKey)));
+    expect(assetObject).toMatch(/^arn:aws:s3:::cdk-\w+-assets-123456789012-us-east-1\/[0-9a-f]{64}\.md$/);
+    expect(byResource(assetObject)).toEqual([['s3:GetObject']]);
+    expect(resourcesOf(statements)).toEqual([...US_EAST_1_AWS_BUCKETS, assetObject,
+      'arn:aws:s3:::reports-bucket', 'arn:aws:s3:::reports-bucket/*', 'arn:aws:s3:::uploads-bucket', 'arn:aws:s3:::uploads-bucket/*'].sort());
+  });
+
+  test.each(['dev', 'prod'] as PresetName[])('%s platform: the application bucket, the site/app/seed asset objects and the AWS-owned buckets, nothing else', (preset) => {
+    const { stack, platform, template } = synthPlatform(preset, {
+      app: { source: AppSource.fromAsset(path.join(__dirname, 'fixtures')) },
+      web: { siteAssetPath: path.join(__dirname, 'fixtures', 'released') },
+      applicationBucket: { seedAssetPath: path.join(__dirname, 'support'), seedPrefix: 'seed/' },
+    });
+    // The assets the instances download (functions get their code through Lambda, not the VPC).
+    const assets = [platform.web, platform.app].flatMap((t) => t.node.findAll()).filter((c): c is s3assets.Asset => c instanceof s3assets.Asset);
+    expect(assets.map((a) => a.node.id).sort()).toEqual(['AppAsset', 'BucketSeed', 'SiteAsset']);
+    const bucket = platform.applicationBucket!;
+    const appBucket = render(stack.resolve(bucket.bucketArn));
+    const statements = endpointStatements(template)!;
+    expect(resourcesOf(statements)).toEqual([
+      ...US_EAST_1_AWS_BUCKETS,
+      ...assets.map((a) => render(stack.resolve(a.bucket.arnForObjects(a.s3ObjectKey)))),
+      appBucket, `${appBucket}/*`,
+    ].sort());
+    // The access-log bucket is written by the load balancers, never by the instances.
+    expect(JSON.stringify(statements)).not.toContain(stack.resolve(platform.accessLogBucket.bucketArn)['Fn::GetAtt'][0]);
+    expect(statements.every((s) => s.effect === 'Allow' && !s.actions.some((a) => a.includes('*')))).toBe(true);
+  });
+});
+
+describe('network input validation (prop, value and what is allowed, in the message)', () => {
+  const tier = (props: NetworkTierProps, env?: null) => () => new NetworkTier(newStack({ env }), 'Network', props);
+
+  test.each<[string, string, RegExp]>([
+    ['a leading zero (octal to some parsers)', '010.0.0.0/16', /^cidr \('010\.0\.0\.0\/16'\) must be an IPv4 network address with a prefix length, written without leading zeros/],
+    ['a leading zero in the prefix', '10.0.0.0/016', /^cidr \('10\.0\.0\.0\/016'\) must be an IPv4 network address/],
+    ['loopback', '127.0.0.0/16', /^cidr \('127\.0\.0\.0\/16'\) must lie in a private range of RFC 1918 \(10\.0\.0\.0\/8, 172\.16\.0\.0\/12, 192\.168\.0\.0\/16\)/],
+    ['multicast', '224.0.0.0/16', /^cidr \('224\.0\.0\.0\/16'\) must lie in a private range/],
+    ['public', '8.8.0.0/16', /^cidr \('8\.8\.0\.0\/16'\) must lie in a private range/],
+    ['shared address space (carrier-grade NAT)', '100.64.0.0/16', /^cidr \('100\.64\.0\.0\/16'\) must lie in a private range.*shared \(100\.64\.0\.0\/10, carrier-grade NAT\)/],
+    ['link-local', '169.254.0.0/16', /^cidr \('169\.254\.0\.0\/16'\) must lie in a private range/],
+    ['just outside 172.16.0.0/12', '172.32.0.0/16', /^cidr \('172\.32\.0\.0\/16'\) must lie in a private range/],
+    ['not a string (plain JavaScript)', 10 as unknown as string, /^cidr \(10\) must be a string/],
+  ])('cidr: %s', (_name, cidr, message) => {
+    expect(tier({ cidr })).toThrow(message);
+  });
+
+  test.each(['10.255.0.0/16', '172.16.0.0/16', '172.31.240.0/20', '192.168.0.0/16', '192.168.8.0/23'])('cidr %s (private, canonical) is accepted', (cidr) => {
+    expect(tier({ cidr })().cidr).toBe(cidr);
+  });
+
+  test('cidr from a CloudFormation parameter must be a literal', () => {
+    const stack = newStack();
+    const cidr = new CfnParameter(stack, 'Cidr').valueAsString;
+    expect(() => new NetworkTier(stack, 'Network', { cidr })).toThrow(/^cidr \('token \{"Ref":"Cidr"\}'\) must be a literal string \(the address plan cuts it into subnets at synth time\) in Stack\/Network$/);
+  });
+
+  test('maxAzs as a token that resolves at synth time is used as its number', () => {
+    const stack = newStack();
+    const network = new NetworkTier(stack, 'Network', { maxAzs: Lazy.number({ produce: () => 3 }) });
+    expect(network.maxAzs).toBe(3);
+    expect(Token.isUnresolved(network.maxAzs)).toBe(false);
+    expect(subnetsOf(Template.fromStack(stack))).toHaveLength(12);
+  });
+
+  test('maxAzs from a CloudFormation parameter must be a literal', () => {
+    const stack = newStack();
+    const maxAzs = new CfnParameter(stack, 'Azs', { type: 'Number' }).valueAsNumber;
+    expect(() => new NetworkTier(stack, 'Network', { maxAzs })).toThrow(/^maxAzs \('token \{"Ref":"Azs"\}'\) must be a literal number .* in Stack\/Network$/);
+  });
+
+  test('flowLogRetention must be a logs.RetentionDays value (plain JavaScript can pass any number)', () => {
+    expect(tier({ flowLogRetention: 42 as logs.RetentionDays }))
+      .toThrow(/^flowLogRetention \(42\) must be a logs\.RetentionDays value: 1, 3, 5, 7, 14, 30, .*, 3653 days, or 9999 \(INFINITE: never expires\) in Stack\/Network$/);
+    expect(() => tier({ flowLogRetention: logs.RetentionDays.INFINITE })()).not.toThrow();
+  });
+
+  test.each<[string, unknown, RegExp]>([
+    ['an unknown service', ['ssm', 'foo'], /^interfaceEndpoints \('foo'\) must hold only InterfaceEndpointService values \(ssm, ssmmessages, ec2messages, secretsmanager, logs, kms, cloudformation\)/],
+    ['a string instead of a list', 'ssm', /^interfaceEndpoints \('ssm'\) must be a list of InterfaceEndpointService values/],
+  ])('interfaceEndpoints: %s', (_name, interfaceEndpoints, message) => {
+    expect(tier({ interfaceEndpoints: interfaceEndpoints as InterfaceEndpointService[] })).toThrow(message);
+  });
+
+  test.each<[string, Record<string, unknown>, RegExp]>([
+    ['cidr', { cidr: '192.0.2.0/24' }, /^network\.cidr \('192\.0\.2\.0\/24'\) must lie in a private range/],
+    ['maxAzs', { maxAzs: 4 }, /^network\.maxAzs \(4\) must be an integer from 2 to 3/],
+    ['interfaceEndpoints', { interfaceEndpoints: ['s3'] }, /^network\.interfaceEndpoints \('s3'\) must hold only InterfaceEndpointService values/],
+    ['egress', { egress: 'none' }, /^network\.egress \('none'\) must be an EgressMode value/],
+  ])('in the platform, %s errors name the platform prop network.%s and the platform', (_name, network, message) => {
+    expect(() => synthPlatform('dev', { network })).toThrow(new RegExp(`${message.source}.* in Stack/Platform$`));
+  });
+
+  test('a value from a custom preset is named as the preset field', () => {
+    const preset = Preset.custom({ ...Preset.dev().values, name: 'wide', maxAzs: 5 });
+    expect(() => synthPlatform(preset)).toThrow(/^preset\.values\.maxAzs \(5\) must be an integer from 2 to 3 in Stack\/Platform$/);
+  });
+
+  test('maxAzs as a token in the platform resolves too; a parameter names network.maxAzs', () => {
+    const { platform } = synthPlatform('dev', { network: { maxAzs: Lazy.number({ produce: () => 2 }) } });
+    expect(platform.network.maxAzs).toBe(2);
+    const stack = newStack();
+    const maxAzs = new CfnParameter(stack, 'Azs', { type: 'Number' }).valueAsNumber;
+    expect(() => new ThreeTierPlatform(stack, 'Platform', { preset: Preset.dev(), app: { source: API_SOURCE }, network: { maxAzs } }))
+      .toThrow(/^network\.maxAzs \('token \{"Ref":"Azs"\}'\) must be a literal number .* in Stack\/Platform$/);
   });
 });

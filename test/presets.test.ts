@@ -2,9 +2,10 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { AppTier, DataTier, HttpOnlyPolicy, InterfaceEndpointService, NatMode, NetworkTier, Preset, PresetValues, WebTier } from '../src';
+import { AppTier, DataTier, DataTierProps, EgressMode, HttpOnlyPolicy, InterfaceEndpointService, NatMode, NetworkTier, Preset, PresetValues, WebTier } from '../src';
 import { API_SOURCE, newStack, PRESET_NAMES, PRESETS, PresetName, synthPlatform, SynthesizedPlatform } from './support/stacks';
 import { flatten, bootFile, launchTemplateUserData, onlyResource, refId, resourcesOfType, subnetsOf, tagsOf } from './support/template';
+import { presetEgress } from '../src/network/network-inputs';
 
 type Field = keyof PresetValues;
 
@@ -39,6 +40,13 @@ const db = (t: Template) => onlyResource(t, 'AWS::RDS::DBInstance');
 const OBSERVED: Record<Field, (o: Observation) => unknown> = {
   name: ({ synthesized: { template } }) => tagsOf(onlyResource(template, 'AWS::EC2::VPC').properties).environment,
   maxAzs: ({ synthesized: { template } }) => new Set(subnetsOf(template).map((s) => s.az)).size,
+  // Web and app subnets with a default route (to NAT) have internet egress; without one, AWS only.
+  egress: ({ synthesized: { template } }) => {
+    const routed = subnetsOf(template).filter((s) => ['Web', 'App'].includes(s.group))
+      .map((s) => s.routes.some((r) => r.DestinationCidrBlock === '0.0.0.0/0'));
+    if (routed.every((r) => r)) return EgressMode.INTERNET_HTTPS;
+    return routed.some((r) => r) ? 'mixed' : EgressMode.AWS_SERVICES_ONLY;
+  },
   natMode: ({ synthesized: { template } }) => {
     const gateways = resourcesOfType(template, 'AWS::EC2::NatGateway').length;
     const instances = resourcesOfType(template, 'AWS::EC2::Instance');
@@ -91,7 +99,10 @@ const DELETION_POLICY: Record<string, string> = {
 const EXPECTED: Record<Field, (v: PresetValues) => unknown> = {
   name: (v) => v.name,
   maxAzs: (v) => v.maxAzs,
-  natMode: (v) => (v.natMode.mode === 'instance' ? `instance ${v.natMode.instanceType}` : v.natMode.mode),
+  egress: (v) => presetEgress(v),
+  // The preset's NAT is used with internet egress only.
+  natMode: (v) => (presetEgress(v) === EgressMode.AWS_SERVICES_ONLY ? 'none'
+    : v.natMode.mode === 'instance' ? `instance ${v.natMode.instanceType}` : v.natMode.mode),
   interfaceEndpoints: (v) => [...v.interfaceEndpoints].sort(),
   flowLogRetention: (v) => v.flowLogRetention,
   accessLogExpirationDays: (v) => v.accessLogExpirationDays,
@@ -125,7 +136,9 @@ test.each(PRESET_NAMES)('%s: every PresetValues field has a check here', (preset
 test('the presets hold the documented values', () => {
   const table = (f: (v: PresetValues) => unknown) => PRESET_NAMES.map((p) => f(PRESETS[p]().values));
   expect(table((v) => v.maxAzs)).toEqual([2, 2, 3]);
-  expect(table((v) => EXPECTED.natMode(v))).toEqual(['instance t3.nano', 'single-gateway', 'gateway-per-az']);
+  expect(table((v) => v.egress)).toEqual([EgressMode.INTERNET_HTTPS, EgressMode.INTERNET_HTTPS, EgressMode.AWS_SERVICES_ONLY]);
+  expect(table((v) => v.natMode.toString())).toEqual(['NatMode.instance(t3.nano)', 'NatMode.singleGateway()', 'NatMode.gatewayPerAz()']);
+  expect(table((v) => EXPECTED.natMode(v))).toEqual(['instance t3.nano', 'single-gateway', 'none']);
   expect(table((v) => v.interfaceEndpoints.length)).toEqual([0, 0, 7]);
   expect(table((v) => v.flowLogRetention)).toEqual([logs.RetentionDays.ONE_WEEK, logs.RetentionDays.ONE_MONTH, logs.RetentionDays.ONE_YEAR]);
   expect(table((v) => v.accessLogExpirationDays)).toEqual([30, 90, 365]);
@@ -170,6 +183,8 @@ describe('priority: tier prop > preset > library default', () => {
     const expected: Record<string, unknown> = Object.fromEntries(FIELDS.map((f) => [f, EXPECTED[f](Preset.prod().values)]));
     Object.assign(expected, {
       maxAzs: 2,
+      // A NAT given without an egress means internet egress, over the prod preset's AWS-only egress.
+      egress: EgressMode.INTERNET_HTTPS,
       natMode: 'single-gateway',
       interfaceEndpoints: ['ssm'],
       webInstanceType: 'c7i.xlarge',
@@ -283,5 +298,106 @@ describe('library defaults (documented @default values)', () => {
     ['NGINX body limit 10 MB', () => flatten(dev.stack.resolve(dev.platform.web.nginxConfig)).includes('client_max_body_size 10m;'), true],
   ])('%s', (_name, actual, expected) => {
     expect(actual()).toEqual(expected);
+  });
+});
+
+describe('Preset.custom checks every field (plain JavaScript callers can pass anything)', () => {
+  /** Fields a preset may leave out. */
+  const OPTIONAL_FIELDS = ['egress'];
+  const required = (Object.keys(Preset.dev().values) as Field[]).filter((f) => !OPTIONAL_FIELDS.includes(f));
+  const custom = (values: unknown) => () => Preset.custom(values as PresetValues);
+  const devWith = (field: string, value: unknown) => ({ ...Preset.dev().values, [field]: value });
+
+  test('a partial values object names the first missing field', () => {
+    expect(custom({ name: 'x' })).toThrow(/^values\.maxAzs \(undefined\) is required: it must be a number in Preset\.custom\(\)$/);
+  });
+
+  test.each(required)('values.%s is required', (field) => {
+    const values: Record<string, unknown> = { ...Preset.dev().values };
+    delete values[field];
+    expect(custom(values)).toThrow(new RegExp(`^values\\.${field} \\(undefined\\) is required: it must `));
+  });
+
+  test.each<[string, unknown, RegExp]>([
+    ['name', '', /^values\.name \(''\) must be 1 to 128 characters valid in a tag value/],
+    ['name', 42, /^values\.name \(42\) must be 1 to 128 characters/],
+    ['maxAzs', '3', /^values\.maxAzs \('3'\) must be a number in Preset\.custom\(\)$/],
+    ['webMinCapacity', '2', /^values\.webMinCapacity \('2'\) must be a number/],
+    ['egress', 'everything', /^values\.egress \('everything'\) must be one of EgressMode/],
+    ['natMode', 'instance', /^values\.natMode \('instance'\) must be a NatMode/],
+    ['interfaceEndpoints', ['ssm', 'ftp'], /^values\.interfaceEndpoints \(\['ssm', 'ftp'\]\) must be a list of InterfaceEndpointService values/],
+    ['flowLogRetention', 'ONE_WEEK', /^values\.flowLogRetention \('ONE_WEEK'\) must be one of logs\.RetentionDays/],
+    ['httpOnlyPolicy', 'maybe', /^values\.httpOnlyPolicy \('maybe'\) must be one of HttpOnlyPolicy \("allow", "warn", "error"\)/],
+    ['loadBalancerDeletionProtection', 'true', /^values\.loadBalancerDeletionProtection \('true'\) must be true or false/],
+    ['webInstanceType', 't3.micro', /^values\.webInstanceType \('t3\.micro'\) must be an ec2\.InstanceType/],
+    ['databaseInstanceType', {}, /^values\.databaseInstanceType \(\[object Object\]\) must be an ec2\.InstanceType/],
+    ['backupRetention', 7, /^values\.backupRetention \(7\) must be a Duration/],
+    ['monitoringInterval', '60s', /^values\.monitoringInterval \('60s'\) must be a Duration/],
+    ['databaseRemovalPolicy', 'delete', /^values\.databaseRemovalPolicy \('delete'\) must be one of RemovalPolicy/],
+    ['monthlyBackups', null, /^values\.monthlyBackups \(null\) is required: it must be true or false/],
+  ])('values.%s = %p is refused', (field, value, message) => {
+    expect(custom(devWith(field, value))).toThrow(message);
+  });
+
+  test('an unknown field (a typo) is refused instead of ignored', () => {
+    expect(custom(devWith('webMinCapcity', 3))).toThrow(/^values\.webMinCapcity \(3\) is not a PresetValues field \(name, maxAzs, .*\) in Preset\.custom\(\)$/);
+  });
+
+  test.each([undefined, null, 'prod', []])('values %p is refused', (values) => {
+    expect(custom(values)).toThrow(/^values \(.*\) must be an object with every PresetValues field/);
+  });
+
+  test.each(PRESET_NAMES)('the %s preset passes the same checks', (preset) => {
+    expect(Preset.custom(PRESETS[preset]().values).values).toEqual(PRESETS[preset]().values);
+  });
+
+  test('the preset keeps its own copy of the values', () => {
+    const values = { ...Preset.dev().values, name: 'perf' };
+    const preset = Preset.custom(values);
+    (values as { name: string }).name = 'changed';
+    expect(preset.values.name).toBe('perf');
+    expect(preset.name).toBe('perf');
+  });
+});
+
+describe('a bad value from a preset is reported under the preset field, not the tier prop', () => {
+  const dataTier = (preset: Preset, props: Partial<DataTierProps> = {}, azs = 2) => () => {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', {
+      maxAzs: azs,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'Data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
+    });
+    return new DataTier(stack, 'Data', { vpc, preset, rotation: false, ...props });
+  };
+  const devWith = (values: Partial<PresetValues>) => Preset.custom({ ...Preset.dev().values, ...values });
+
+  test.each<[string, Partial<PresetValues>, Partial<DataTierProps>, RegExp]>([
+    ['allocatedStorageGiB', { allocatedStorageGiB: 10 }, { allocatedStorageGiB: 10 }, /^(preset\.values\.)?allocatedStorageGiB \(10\) must be an integer from 20 to 65536 in Stack\/Data$/],
+    ['maxAllocatedStorageGiB', { maxAllocatedStorageGiB: 70000 }, { maxAllocatedStorageGiB: 70000 }, /^(preset\.values\.)?maxAllocatedStorageGiB \(70000\) must be an integer from 20 to 65536/],
+    ['backupRetention', { backupRetention: Duration.days(40) }, { backupRetention: Duration.days(40) }, /^(preset\.values\.)?backupRetention \('40 days'\) must be a whole number of days from 1 to 35/],
+    ['monitoringInterval', { monitoringInterval: Duration.seconds(2) }, { monitoringInterval: Duration.seconds(2) }, /^(preset\.values\.)?monitoringInterval \('2 seconds'\) must be one of/],
+    ['databaseInstanceType', { databaseInstanceType: new ec2.InstanceType('garbage') }, { instanceType: new ec2.InstanceType('garbage') },
+      /^(preset\.values\.databaseInstanceType|instanceType) \('garbage'\) must be an instance class and size/],
+  ])('%s', (field, presetValues, props, message) => {
+    const fromPreset = dataTier(devWith(presetValues));
+    const fromProp = dataTier(Preset.dev(), props);
+    expect(fromPreset).toThrow(message);
+    expect(fromPreset).toThrow(new RegExp(`^preset\\.values\\.${field} `));
+    expect(fromProp).toThrow(message);
+    expect(fromProp).not.toThrow(/preset\.values/);
+    // A valid tier prop wins over the bad preset value.
+    expect(dataTier(devWith(presetValues), Object.fromEntries(Object.keys(props).map((k) => [k, (Preset.dev().values as any)[k === 'instanceType' ? 'databaseInstanceType' : k]]))))
+      .not.toThrow();
+  });
+
+  test('storage order: both sides named by where they came from', () => {
+    expect(dataTier(devWith({ maxAllocatedStorageGiB: 30 }), { allocatedStorageGiB: 40 }))
+      .toThrow(/^preset\.values\.maxAllocatedStorageGiB \(30\) must be >= allocatedStorageGiB \(40\)/);
+  });
+
+  test('multiAz from the preset in a VPC with one AZ', () => {
+    expect(dataTier(devWith({ multiAz: true }), {}, 1)).toThrow(/^preset\.values\.multiAz \(true\) needs database subnets in at least 2 AZs \(found 1\)/);
+    expect(dataTier(Preset.dev(), { multiAz: true }, 1)).toThrow(/^multiAz \(true\) needs database subnets/);
   });
 });

@@ -259,18 +259,20 @@ describe('instances', () => {
     });
   });
 
-  test('the instance profile role has AmazonSSMManagedInstanceCore', () => {
+  test('the instance profile role has the Session Manager policy, no AWS managed policy', () => {
     const { template } = byPreset.dev();
     const id = ids(template);
     const lt = onlyResource(template, 'AWS::EC2::LaunchTemplate');
     const profile = template.toJSON().Resources[refId(lt.properties.LaunchTemplateData.IamInstanceProfile.Arn)!];
     expect(profile.Properties.Roles).toEqual([{ Ref: id.role }]);
-    template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] },
-      ManagedPolicyArns: Match.arrayWith([{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] }]),
-    });
+    const role = template.toJSON().Resources[id.role];
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([expect.objectContaining({ Principal: { Service: 'ec2.amazonaws.com' } })]);
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    const actions = roleStatements(template, id.role).flatMap((s) => s.actions);
+    expect(actions).toEqual(expect.arrayContaining(['ssm:UpdateInstanceInformation', 'ssmmessages:OpenDataChannel']));
+    expect(actions.filter((a) => /^ssm:GetParameter/.test(a))).toEqual([]);
     // Without a site asset the instances need no S3 access at all.
-    expect(roleStatements(template, id.role).flatMap((s) => s.actions).filter((a) => a.startsWith('s3:'))).toEqual([]);
+    expect(actions.filter((a) => a.startsWith('s3:'))).toEqual([]);
   });
 
   test('instances accept traffic only from the load balancer, on port 80', () => {

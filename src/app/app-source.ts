@@ -3,7 +3,7 @@ import { Token } from 'aws-cdk-lib';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { shellArg, writeFileCommands } from '../private/shell';
-import { formatValue, invalid } from '../private/validation';
+import { invalid } from '../private/validation';
 
 /** The largest inline app, in bytes (user data is limited to 16 KB). */
 const MAX_INLINE_BYTES = 8192;
@@ -101,10 +101,10 @@ class InlineAppSource extends AppSource {
     }
     const bytes = Buffer.byteLength(this.code, 'utf8');
     if (bytes > MAX_INLINE_BYTES) {
-      invalid(scope, 'source', `inline code of ${bytes} bytes`, `must be at most ${MAX_INLINE_BYTES} bytes: use AppSource.fromAsset() for larger apps`);
+      invalid(scope, 'source inline code bytes', bytes, `must be at most ${MAX_INLINE_BYTES}: use AppSource.fromAsset() for larger apps`);
     }
     if (typeof this.fileName !== 'string' || !/^[A-Za-z0-9._-]{1,255}$/.test(this.fileName) || /^\.{1,2}$/.test(this.fileName)) {
-      invalid(scope, 'source', `file name ${formatValue(this.fileName)}`, "must be a plain file name of letters, digits and . _ - (not '.' or '..')");
+      invalid(scope, 'source file name', this.fileName, "must be a plain file name of letters, digits and . _ - (not '.' or '..')");
     }
     return {
       commands: writeFileCommands({ path: `${appDirectory}/${this.fileName}`, content: this.code, mode: '0644' }),

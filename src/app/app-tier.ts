@@ -15,6 +15,7 @@ import { AppSource } from './app-source';
 import { IDataTier } from '../data/data-tier';
 import { Preset } from '../platform/preset';
 import { acknowledge } from '../private/compliance';
+import { propOrPreset } from '../private/resolve';
 import { createAccessLogBucket, createFleet, createNotificationTopic } from '../private/fleet';
 import { addAliasRecord, certificateFor, createFront } from '../private/load-balancer';
 import { checkEnvironment, checkIntRange, checkPath, checkPort, checkS3Prefix, checkStartCommand, checkString, invalid, literalNumber } from '../private/validation';
@@ -313,13 +314,16 @@ export class AppTier extends Construct implements ec2.IConnectable {
       healthCheckPath,
     });
 
+    const minCapacity = propOrPreset('minCapacity', props.minCapacity, preset, 'appMinCapacity');
+    const maxCapacity = propOrPreset('maxCapacity', props.maxCapacity, preset, 'appMaxCapacity');
     this.notificationTopic = props.notificationTopic ?? createNotificationTopic(this);
     const fleet = createFleet(this, {
       vpc: props.vpc,
       vpcSubnets,
       instanceType: props.instanceType ?? preset.appInstanceType,
-      minCapacity: props.minCapacity ?? preset.appMinCapacity,
-      maxCapacity: props.maxCapacity ?? preset.appMaxCapacity,
+      minCapacity: minCapacity.value,
+      maxCapacity: maxCapacity.value,
+      capacitySources: { min: minCapacity.source, max: maxCapacity.source },
       commands,
       description: 'App tier (API)',
       sizeHint: 'a smaller inline app (AppSource.fromAsset) or fewer and shorter environment variables',
@@ -344,7 +348,7 @@ export class AppTier extends Construct implements ec2.IConnectable {
     }
     if (props.bucket) this.grantBucketObjects(props.bucket);
 
-    this.accessLogBucket = props.accessLogBucket ?? createAccessLogBucket(this, preset.accessLogExpirationDays);
+    this.accessLogBucket = props.accessLogBucket ?? createAccessLogBucket(this, preset.accessLogExpirationDays, 'preset.values.accessLogExpirationDays');
     const front = createFront(this, {
       vpc: props.vpc,
       vpcSubnets,

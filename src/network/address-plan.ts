@@ -23,17 +23,33 @@ export const MAX_VPC_PREFIX = 23;
 /** Largest AZ count the plan has room for. */
 export const MAX_AZ_SLOTS = 2 ** AZ_BITS;
 
-/** Parses an IPv4 CIDR; returns undefined when it is not one or the address is not the network address. */
+/** A decimal octet (0 to 255) written canonically: no leading zeros. */
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const CIDR = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}/(3[0-2]|[12]?[0-9])$`);
+
+/**
+ * Parses an IPv4 CIDR written canonically (no leading zeros, which some parsers read as octal);
+ * returns undefined when it is not one or the address is not the network address.
+ */
 export function parseCidr(cidr: string): { base: number; prefix: number } | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  const m = CIDR.exec(cidr);
   if (!m) return undefined;
-  const octets = m.slice(1, 5).map(Number);
+  const base = m.slice(1, 5).map(Number).reduce((n, o) => n * 256 + o, 0);
   const prefix = Number(m[5]);
-  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
-  const base = octets.reduce((n, o) => n * 256 + o, 0);
   // A network address has no bits set below its prefix.
   if (base % 2 ** (32 - prefix) !== 0) return undefined;
   return { base, prefix };
+}
+
+/** The private IPv4 ranges of RFC 1918, the only ranges a VPC of this library may use. */
+export const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
+
+/** Whether a parsed CIDR lies entirely inside one of the RFC 1918 ranges. */
+export function isPrivate(parsed: { base: number; prefix: number }): boolean {
+  return PRIVATE_RANGES.some((range) => {
+    const r = parseCidr(range)!;
+    return parsed.prefix >= r.prefix && Math.floor(parsed.base / 2 ** (32 - r.prefix)) === r.base / 2 ** (32 - r.prefix);
+  });
 }
 
 function formatIp(n: number): string {
@@ -43,6 +59,19 @@ function formatIp(n: number): string {
 /** The subnet prefix length for a VPC prefix length. */
 export function subnetPrefix(vpcPrefix: number): number {
   return vpcPrefix + TIER_BITS + AZ_BITS;
+}
+
+/**
+ * The CIDR of a tier's whole block (all its AZ slots, used or not), for a VPC CIDR: what the
+ * network ACLs name as the tier's subnets.
+ */
+export function tierBlockCidr(vpcCidr: string, tier: string): string {
+  const parsed = parseCidr(vpcCidr);
+  if (!parsed) throw new Error(`'${vpcCidr}' is not an IPv4 network CIDR`);
+  const slot = TIER_SLOTS[tier];
+  if (slot === undefined) throw new Error(`unknown tier '${tier}' (known: ${Object.keys(TIER_SLOTS).join(', ')})`);
+  const tierSize = 2 ** (32 - parsed.prefix - TIER_BITS);
+  return `${formatIp(parsed.base + slot * tierSize)}/${parsed.prefix + TIER_BITS}`;
 }
 
 /**

@@ -1,6 +1,23 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 
 /**
+ * Where the web and app subnets may send traffic that leaves the VPC.
+ */
+export enum EgressMode {
+  /**
+   * HTTPS to the internet through NAT (see `NatMode`), besides the VPC endpoints. For APIs that
+   * call services outside AWS.
+   */
+  INTERNET_HTTPS = 'internet-https',
+  /**
+   * AWS services only: interface VPC endpoints (Systems Manager, Secrets Manager, CloudWatch Logs,
+   * CloudFormation, ...) and the S3 gateway endpoint (which also serves the Amazon Linux 2023
+   * package repositories). No NAT and no route to the internet.
+   */
+  AWS_SERVICES_ONLY = 'aws-services-only',
+}
+
+/**
  * How the private (web and app) subnets reach the internet.
  *
  * A class with static factories rather than a union, so it reads the same in every jsii language:
@@ -47,6 +64,12 @@ export class NatMode {
   private constructor(mode: string, instanceType?: ec2.InstanceType) {
     this.mode = mode;
     this.instanceType = instanceType;
+  }
+
+  /** The factory call that makes this mode, e.g. `NatMode.instance(t3.nano)`. */
+  public toString(): string {
+    const factory = this.mode.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+    return `NatMode.${factory}(${this.instanceType ?? ''})`;
   }
 
   /** Whether private subnets get a route to a NAT. */

@@ -1,9 +1,11 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { InterfaceEndpointService } from '../network/endpoints';
-import { NatMode } from '../network/nat-mode';
+import { EgressMode, NatMode } from '../network/nat-mode';
 import { ALL_INTERFACE_ENDPOINTS } from '../private/endpoints';
+import { isDuration } from '../private/resolve';
+import { formatValue } from '../private/validation';
 
 /**
  * What happens when the web tier has no certificate (HTTP only).
@@ -25,7 +27,14 @@ export interface PresetValues {
   readonly name: string;
   /** Number of Availability Zones. */
   readonly maxAzs: number;
-  /** NAT for the web and app subnets. */
+  /**
+   * Where the web and app subnets may send traffic that leaves the VPC.
+   *
+   * @default - `EgressMode.AWS_SERVICES_ONLY` when `natMode` is `NatMode.none()`, otherwise
+   * `EgressMode.INTERNET_HTTPS`
+   */
+  readonly egress?: EgressMode;
+  /** NAT for the web and app subnets when egress is `EgressMode.INTERNET_HTTPS` (ignored with AWS-only egress). */
   readonly natMode: NatMode;
   /** Interface VPC endpoints. */
   readonly interfaceEndpoints: InterfaceEndpointService[];
@@ -80,13 +89,14 @@ const t = (c: ec2.InstanceClass, s: ec2.InstanceSize) => ec2.InstanceType.of(c, 
  */
 export class Preset {
   /**
-   * Cheapest setup that is still secure: 2 AZs, one NAT instance, single-AZ database, short
+   * Cheapest setup that is still secure: 2 AZs, HTTPS egress through one NAT instance, single-AZ database, short
    * retention, no deletion protection, HTTP without a certificate allowed.
    */
   public static dev(): Preset {
     return new Preset({
       name: 'dev',
       maxAzs: 2,
+      egress: EgressMode.INTERNET_HTTPS,
       natMode: NatMode.instance(),
       interfaceEndpoints: [],
       flowLogRetention: logs.RetentionDays.ONE_WEEK,
@@ -113,13 +123,15 @@ export class Preset {
   }
 
   /**
-   * Production-like at lower cost: 2 AZs, one NAT gateway, Multi-AZ database, snapshot on removal,
-   * HTTP without a certificate works with a warning.
+   * Production-like at lower cost: 2 AZs, HTTPS egress through one NAT gateway (prod reaches AWS
+   * services only: pass `egress: EgressMode.AWS_SERVICES_ONLY` to test that in staging), Multi-AZ
+   * database, snapshot on removal, HTTP without a certificate works with a warning.
    */
   public static staging(): Preset {
     return new Preset({
       name: 'staging',
       maxAzs: 2,
+      egress: EgressMode.INTERNET_HTTPS,
       natMode: NatMode.singleGateway(),
       interfaceEndpoints: [],
       flowLogRetention: logs.RetentionDays.ONE_MONTH,
@@ -146,13 +158,15 @@ export class Preset {
   }
 
   /**
-   * Highly available: 3 AZs, a NAT gateway per AZ, all interface endpoints, Multi-AZ database with
-   * deletion protection and 30-day backups, snapshot on removal, HTTPS required.
+   * Highly available: 3 AZs, egress to AWS services only (all interface endpoints and the S3
+   * gateway endpoint, no NAT; with `EgressMode.INTERNET_HTTPS` a NAT gateway per AZ), Multi-AZ
+   * database with deletion protection and 30-day backups, snapshot on removal, HTTPS required.
    */
   public static prod(): Preset {
     return new Preset({
       name: 'prod',
       maxAzs: 3,
+      egress: EgressMode.AWS_SERVICES_ONLY,
       natMode: NatMode.gatewayPerAz(),
       interfaceEndpoints: [...ALL_INTERFACE_ENDPOINTS],
       flowLogRetention: logs.RetentionDays.ONE_YEAR,
@@ -180,9 +194,12 @@ export class Preset {
 
   /**
    * A preset of your own, e.g. `Preset.custom({ ...Preset.prod().values, name: 'perf' })`.
+   *
+   * Every field is checked here (present, of its type, no unknown field), with errors naming
+   * `values.<field>`; the tiers check ranges and name the field as `preset.values.<field>`.
    */
   public static custom(values: PresetValues): Preset {
-    return new Preset(values);
+    return new Preset(checkPresetValues(values));
   }
 
   /** The preset's name. */
@@ -195,4 +212,78 @@ export class Preset {
     this.name = values.name;
     this.values = values;
   }
+}
+
+/** Where `Preset.custom` errors point. */
+const CUSTOM = 'Preset.custom()';
+
+/** A check of one preset field: undefined when the value is fine, else what is allowed. */
+type FieldCheck = (value: unknown) => string | undefined;
+
+const isNumber: FieldCheck = (v) => (typeof v === 'number' && !Number.isNaN(v) ? undefined : 'must be a number');
+const isBoolean: FieldCheck = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
+const oneOf = (what: string, values: readonly unknown[]): FieldCheck =>
+  (v) => (values.includes(v) ? undefined : `must be one of ${what} (${values.map((x) => JSON.stringify(x)).join(', ')})`);
+const isInstanceType: FieldCheck = (v) => (typeof v === 'object' && v !== null && typeof (v as ec2.InstanceType).sameInstanceClassAs === 'function'
+  ? undefined : 'must be an ec2.InstanceType, e.g. ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MICRO)');
+const isDurationValue: FieldCheck = (v) => (isDuration(v) ? undefined : 'must be a Duration, e.g. Duration.days(7)');
+const optional = (check: FieldCheck): FieldCheck => (v) => (v === undefined ? undefined : check(v));
+const numericEnumValues = (e: object) => Object.values(e).filter((x) => typeof x === 'number');
+
+/**
+ * The check of every preset field. The tiers check ranges (capacities, storage sizes, ...) with the
+ * error naming the preset field; here each field must be present and of its type.
+ */
+const FIELD_CHECKS: { [K in keyof PresetValues]-?: FieldCheck } = {
+  name: (v) => (typeof v === 'string' && (Token.isUnresolved(v) || /^[A-Za-z0-9][A-Za-z0-9 _.:/=+@-]{0,127}$/.test(v))
+    ? undefined : 'must be 1 to 128 characters valid in a tag value, starting with a letter or digit (it tags every resource)'),
+  maxAzs: isNumber,
+  egress: optional(oneOf('EgressMode', Object.values(EgressMode))),
+  natMode: (v) => (v instanceof NatMode ? undefined : 'must be a NatMode, e.g. NatMode.singleGateway()'),
+  interfaceEndpoints: (v) => (Array.isArray(v) && v.every((e) => Object.values(InterfaceEndpointService).includes(e))
+    ? undefined : `must be a list of InterfaceEndpointService values (${Object.values(InterfaceEndpointService).join(', ')})`),
+  flowLogRetention: oneOf('logs.RetentionDays', numericEnumValues(logs.RetentionDays)),
+  accessLogExpirationDays: isNumber,
+  loadBalancerDeletionProtection: isBoolean,
+  httpOnlyPolicy: oneOf('HttpOnlyPolicy', Object.values(HttpOnlyPolicy)),
+  webInstanceType: isInstanceType,
+  webMinCapacity: isNumber,
+  webMaxCapacity: isNumber,
+  appInstanceType: isInstanceType,
+  appMinCapacity: isNumber,
+  appMaxCapacity: isNumber,
+  databaseInstanceType: isInstanceType,
+  multiAz: isBoolean,
+  allocatedStorageGiB: isNumber,
+  maxAllocatedStorageGiB: isNumber,
+  backupRetention: isDurationValue,
+  databaseDeletionProtection: isBoolean,
+  databaseRemovalPolicy: oneOf('RemovalPolicy', Object.values(RemovalPolicy)),
+  monitoringInterval: isDurationValue,
+  backupPlan: isBoolean,
+  monthlyBackups: isBoolean,
+};
+
+/**
+ * Checks the values of `Preset.custom` (plain JavaScript callers can pass anything): every field
+ * present and of its type, no unknown field. Errors name `values.<field>`. Returns a copy, so later
+ * changes to the caller's object do not reach the preset.
+ */
+function checkPresetValues(values: PresetValues): PresetValues {
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+    throw new Error(`values (${formatValue(values)}) must be an object with every PresetValues field, e.g. { ...Preset.prod().values, name: 'perf' }, in ${CUSTOM}`);
+  }
+  for (const key of Object.keys(values)) {
+    if (!(key in FIELD_CHECKS)) {
+      throw new Error(`values.${key} (${formatValue((values as unknown as Record<string, unknown>)[key])}) is not a PresetValues field (${Object.keys(FIELD_CHECKS).join(', ')}) in ${CUSTOM}`);
+    }
+  }
+  for (const [field, check] of Object.entries<FieldCheck>(FIELD_CHECKS)) {
+    const value = (values as unknown as Record<string, unknown>)[field];
+    const problem = check(value);
+    if (problem === undefined) continue;
+    const required = value === undefined || value === null ? 'is required: it ' : '';
+    throw new Error(`values.${field} (${formatValue(value)}) ${required}${problem} in ${CUSTOM}`);
+  }
+  return { ...values };
 }

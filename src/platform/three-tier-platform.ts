@@ -2,8 +2,10 @@ import { CfnOutput, Duration, RemovalPolicy, Tags, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { Preset } from './preset';
@@ -11,8 +13,9 @@ import { AppSource } from '../app/app-source';
 import { AppTier } from '../app/app-tier';
 import { DataTier } from '../data/data-tier';
 import { InterfaceEndpointService } from '../network/endpoints';
-import { NatMode } from '../network/nat-mode';
-import { NetworkTier } from '../network/network-tier';
+import { EgressMode, NatMode } from '../network/nat-mode';
+import { resolveNetworkInputs } from '../network/network-inputs';
+import { NetworkTier, NetworkTierProps, S3EndpointAccess } from '../network/network-tier';
 import { acknowledge } from '../private/compliance';
 import { createAccessLogBucket, createNotificationTopic, enableServerAccessLogs } from '../private/fleet';
 import { checkDomainName, checkExactPaths, checkS3Prefix, checkString, invalid } from '../private/validation';
@@ -22,13 +25,38 @@ import { WebTier } from '../web/web-tier';
  * Overrides of the network tier inside the platform.
  */
 export interface PlatformNetworkOptions {
-  /** @default '10.0.0.0/16' */
+  /**
+   * IPv4 CIDR of the VPC: inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, prefix /16 to /23.
+   *
+   * @default '10.0.0.0/16'
+   */
   readonly cidr?: string;
-  /** @default - from the preset */
+  /**
+   * Number of Availability Zones, 2 or 3.
+   *
+   * @default - from the preset (dev 2, staging 2, prod 3)
+   */
   readonly maxAzs?: number;
-  /** @default - from the preset */
+  /**
+   * HTTPS to the internet through NAT, or AWS services only (VPC endpoints, no NAT). Choose
+   * `EgressMode.INTERNET_HTTPS` when the API calls services outside AWS.
+   *
+   * @default - from `natMode` when only that is given, otherwise from the preset (dev and staging
+   * `EgressMode.INTERNET_HTTPS`, prod `EgressMode.AWS_SERVICES_ONLY`)
+   */
+  readonly egress?: EgressMode;
+  /**
+   * NAT for the web and app subnets (with internet egress).
+   *
+   * @default - from the preset (dev `NatMode.instance()`, staging `NatMode.singleGateway()`, prod
+   * `NatMode.gatewayPerAz()`); `NatMode.none()` with AWS-only egress
+   */
   readonly natMode?: NatMode;
-  /** @default - from the preset */
+  /**
+   * Interface VPC endpoints; with AWS-only egress the ones the platform needs are always added.
+   *
+   * @default - from the preset (dev and staging none, prod all)
+   */
   readonly interfaceEndpoints?: InterfaceEndpointService[];
 }
 
@@ -201,7 +229,7 @@ export class ThreeTierPlatform extends Construct {
     checkS3Prefix(this, 'applicationBucket.seedPrefix', props.applicationBucket?.seedPrefix);
     // Rotation must reach Secrets Manager: without NAT it always has the endpoint; with NAT the
     // rotation function runs in the app subnets and goes out through NAT.
-    this.network = new NetworkTier(this, 'Network', { preset: this.preset, ...props.network });
+    this.network = this.createNetwork(props.network);
     this.vpc = this.network.vpc;
     const smEndpoint = this.network.endpoint(InterfaceEndpointService.SECRETS_MANAGER);
 
@@ -273,6 +301,7 @@ export class ThreeTierPlatform extends Construct {
     this.app.allowFrom(this.web);
     this.network.allowEgressFrom(this.web);
     this.network.allowEgressFrom(this.app.autoScalingGroup);
+    this.restrictNetwork(smEndpoint !== undefined);
 
     this.siteUrl = this.web.siteUrl;
     new CfnOutput(this, 'DatabaseEndpoint', { value: this.data.endpointAddress, description: 'Database host (credentials are in the secret)' });
@@ -280,5 +309,39 @@ export class ThreeTierPlatform extends Construct {
 
     Tags.of(this).add('project', projectName);
     Tags.of(this).add('environment', this.preset.name);
+  }
+
+  /**
+   * The network tier, its inputs checked first here, so an error names the platform prop the
+   * user set (`network.cidr`) rather than the tier's.
+   */
+  private createNetwork(options: PlatformNetworkOptions = {}): NetworkTier {
+    const props: NetworkTierProps = { preset: this.preset, ...options };
+    const inputs = resolveNetworkInputs(this, props, 'network.');
+    return new NetworkTier(this, 'Network', { ...props, maxAzs: inputs.maxAzs });
+  }
+
+  /**
+   * Least privilege in the network, once the tiers exist: the S3 endpoint reaches only the
+   * platform's buckets, its assets and what AWS-owned buckets instances need; network ACLs admit
+   * only the traffic between the tiers, on the ports the tiers use.
+   */
+  private restrictNetwork(functionsInDataSubnets: boolean): void {
+    this.network.restrictS3Endpoint();
+    if (this.applicationBucket) this.network.allowS3Bucket(this.applicationBucket, S3EndpointAccess.READ_WRITE);
+    // The site, app and seed assets the instances download at boot: exactly those objects.
+    // (Functions get their code from Lambda, not through the VPC.)
+    for (const asset of [this.web, this.app].flatMap((tier) => tier.node.findAll())) {
+      if (!(asset instanceof s3assets.Asset) || asset.node.scopes.some((s) => s instanceof lambda.Function)) continue;
+      this.network.allowS3Asset(asset);
+    }
+    this.network.restrictSubnetTraffic({
+      publicListenerPorts: this.web.httpsEnabled ? [80, 443] : [80],
+      appListenerPort: this.app.listenerPort,
+      appPort: this.app.port,
+      databasePort: this.data.port,
+      // The rotation and app-user functions run in the data subnets when they use the endpoint.
+      dataSubnetFunctions: functionsInDataSubnets,
+    });
   }
 }

@@ -30,9 +30,13 @@ export const ACKNOWLEDGEMENTS = {
     rules: everyPack('VPCNoUnrestrictedRouteToIGW'),
     reason: 'Only the public subnets route 0.0.0.0/0 to the internet gateway: they hold nothing but the internet-facing load balancer and NAT; instances and the database are in subnets without such a route.',
   },
-  awsManagedInstancePolicy: {
-    rules: ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]'],
-    reason: 'AmazonSSMManagedInstanceCore is the AWS-maintained minimum for Session Manager and patching (no SSH, no key pairs); AWS updates it as the agent changes.',
+  sessionManagerChannels: {
+    rules: ['AwsSolutions-IAM5[Resource::*]'],
+    reason: 'Session Manager channels: ssmmessages:CreateControlChannel, ssmmessages:CreateDataChannel, ssmmessages:OpenControlChannel and ssmmessages:OpenDataChannel have no resource-level permissions, so IAM accepts only "*" for them. The instance policy grants nothing else on "*" (no ssm:GetParameter*).',
+  },
+  agentHeartbeatOnInstances: {
+    rules: ['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]'],
+    reason: 'ssm:UpdateInstanceInformation (the SSM agent registering and reporting its instance) acts on the calling instance, whose ID Auto Scaling assigns at launch: it is granted on EC2 instances of this account and region only.',
   },
   awsManagedMonitoringPolicy: {
     rules: ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]'],
@@ -47,7 +51,7 @@ export const ACKNOWLEDGEMENTS = {
   },
   defaultDatabasePort: {
     rules: ['AwsSolutions-RDS11'],
-    reason: 'A non-default port is obscurity, not a control: the database is in isolated subnets and its security group admits only the app tier (and the rotation function) on that port.',
+    reason: 'A non-default port is obscurity, not a control: the database is in isolated subnets and its security group admits only the app tier (and the rotation and app-user functions) on that port.',
   },
   logBucketReplication: {
     rules: everyPack('S3BucketReplicationEnabled'),
@@ -83,6 +87,10 @@ export const ACKNOWLEDGEMENTS = {
     ],
     reason: 'NatMode.instance() (the dev preset) is a single cheap NAT instance: it needs a public IP to forward traffic, is replaceable, and carries no data. Use a NAT gateway mode for production.',
   },
+  networkAcls: {
+    rules: ['AwsSolutions-VPC3'],
+    reason: 'Network ACLs are a second layer under the security groups, asked for by the design: each subnet group admits only the ports of the traffic between the tiers and their return traffic. The rules are generated from the tiers\' ports, and a test proves they permit every security-group connection and nothing beyond the documented return traffic.',
+  },
   noDeletionProtection: {
     rules: ['AwsSolutions-RDS10', ...everyPack('RDSInstanceDeletionProtectionEnabled'), ...everyPack('ELBDeletionProtectionEnabled')],
     reason: 'Deletion protection is off by the preset (dev, staging) or by choice, so the environment can be torn down; the prod preset turns it on.',
@@ -105,6 +113,25 @@ export const ACKNOWLEDGEMENTS = {
       'AwsSolutions-IAM5[Resource::<ApplicationBucket>/*]', 'AwsSolutions-IAM5[Resource::<CDK assets bucket>/*]',
     ],
     reason: 'The seed function (aws-cdk-lib BucketDeployment) runs only during deployments, invoked by CloudFormation: it needs no concurrency limit or dead-letter queue, reaches S3 and the assets bucket without a VPC, and its runtime is chosen by aws-cdk-lib.',
+  },
+  awsManagedLambdaPolicy: {
+    rules: [
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    ],
+    reason: 'AWSLambdaBasicExecutionRole (logs) and AWSLambdaVPCAccessExecutionRole (logs and the network interfaces of a function in a VPC) are the AWS-maintained minimum for the two functions that create the app user; EC2 network interface actions have no resource-level scoping Lambda can work with.',
+  },
+  appUserFunction: {
+    rules: ['AwsSolutions-L1', ...everyPack('LambdaConcurrency'), ...everyPack('LambdaDLQ')],
+    reason: 'The app-user function runs only during deployments, invoked synchronously by the custom resource provider: a dead-letter queue would never receive an event, and reserved concurrency would take capacity from the account for a function that runs seconds per deployment. Its runtime is Node.js 22 (supported, LTS), the version its bundle is built for.',
+  },
+  customResourceProvider: {
+    rules: ['AwsSolutions-L1', ...everyPack('LambdaConcurrency'), ...everyPack('LambdaDLQ'), ...everyPack('LambdaInsideVPC')],
+    reason: 'The custom resource provider (aws-cdk-lib provider framework) runs only during deployments, invoked by CloudFormation: it needs no concurrency limit or dead-letter queue, runs outside the VPC because it only invokes the app-user function and answers CloudFormation through a pre-signed S3 URL (it never reaches the database), and its runtime is chosen by aws-cdk-lib.',
+  },
+  providerInvokesFunctionVersions: {
+    rules: ['AwsSolutions-IAM5[Resource::<app-user function>.Arn:*]'],
+    reason: 'The provider may invoke exactly one function, the app-user function; the :* suffix (added by aws-cdk-lib) covers that function\'s versions and aliases, nothing else.',
   },
   objectLevelWildcards: {
     rules: ['AwsSolutions-IAM5[objects of one bucket]'],

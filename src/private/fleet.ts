@@ -20,6 +20,8 @@ export interface FleetProps {
   readonly instanceType: ec2.InstanceType;
   readonly minCapacity: number;
   readonly maxCapacity: number;
+  /** The names errors give the capacities: the tier prop, or the preset field they came from. */
+  readonly capacitySources?: { readonly min: string; readonly max: string };
   readonly desiredCapacity?: number;
   readonly rootVolumeGiB?: number;
   /** Commands run at boot; a success signal to CloudFormation is appended. */
@@ -52,12 +54,14 @@ export const SIGNAL_TIMEOUT = Duration.minutes(15);
 export function createFleet(scope: Construct, props: FleetProps): Fleet {
   // Capacities shape the rolling update (MinInstancesInService), so they must be known at synth.
   const why = "it sets the rolling update's MinInstancesInService";
-  const minCapacity = literalNumber(scope, 'minCapacity', props.minCapacity, why);
-  const maxCapacity = literalNumber(scope, 'maxCapacity', props.maxCapacity, why);
+  const minName = props.capacitySources?.min ?? 'minCapacity';
+  const maxName = props.capacitySources?.max ?? 'maxCapacity';
+  const minCapacity = literalNumber(scope, minName, props.minCapacity, why);
+  const maxCapacity = literalNumber(scope, maxName, props.maxCapacity, why);
   const desiredCapacity = props.desiredCapacity === undefined ? undefined : literalNumber(scope, 'desiredCapacity', props.desiredCapacity, why);
-  checkIntRange(scope, 'minCapacity', minCapacity, 1, 100);
-  checkIntRange(scope, 'maxCapacity', maxCapacity, 1, 100);
-  checkOrder(scope, 'minCapacity', minCapacity, 'maxCapacity', maxCapacity);
+  checkIntRange(scope, minName, minCapacity, 1, 100);
+  checkIntRange(scope, maxName, maxCapacity, 1, 100);
+  checkOrder(scope, minName, minCapacity, maxName, maxCapacity);
   if (desiredCapacity !== undefined) {
     checkIntRange(scope, 'desiredCapacity', desiredCapacity, 1, 100);
     checkOrder(scope, 'minCapacity', minCapacity, 'desiredCapacity', desiredCapacity);
@@ -144,8 +148,8 @@ export function createFleet(scope: Construct, props: FleetProps): Fleet {
  * Creates a bucket for load balancer access logs: SSE-S3 (the only encryption ALB log delivery
  * supports), versioned, public access blocked, TLS 1.2+ only, objects expired after `expirationDays`.
  */
-export function createAccessLogBucket(scope: Construct, expirationDays: number): s3.Bucket {
-  checkIntRange(scope, 'accessLogExpirationDays', expirationDays, 1, 3650);
+export function createAccessLogBucket(scope: Construct, expirationDays: number, source = 'accessLogExpirationDays'): s3.Bucket {
+  checkIntRange(scope, source, expirationDays, 1, 3650);
   const bucket = new s3.Bucket(scope, 'AccessLogBucket', {
     encryption: s3.BucketEncryption.S3_MANAGED,
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,

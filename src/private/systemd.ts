@@ -1,4 +1,4 @@
-import { Token } from 'aws-cdk-lib';
+import { Token, Tokenization } from 'aws-cdk-lib';
 
 /** Names systemd, the dynamic loader or the shell give a meaning to: never set from user input. */
 export const RESERVED_ENVIRONMENT_NAMES = [
@@ -30,6 +30,12 @@ export function environmentValueProblem(value: string): string | undefined {
   if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value)) {
     return 'must be valid Unicode (systemd drops values that are not UTF-8)';
   }
+  for (const ch of value) {
+    const cp = ch.codePointAt(0)!;
+    if ((cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) === 0xfffe) {
+      return `must not hold Unicode noncharacters (here U+${cp.toString(16).toUpperCase()}; U+FDD0 to U+FDEF, and U+FFFE and U+FFFF in every plane): systemd refuses the whole environment file, and the service would not start`;
+    }
+  }
   return undefined;
 }
 
@@ -37,12 +43,19 @@ export function environmentValueProblem(value: string): string | undefined {
  * One value escaped for systemd's environment-file grammar (`EnvironmentFile=`): double-quoted, with
  * `\`, `"`, `$` and backquote escaped by a backslash. Inside double quotes systemd keeps every other
  * byte as it is (spaces at either end, `%`, quotes of the other kind, newlines), so the process sees
- * exactly the value. A token cannot be escaped at synth time: it is written as is (callers accept
- * only tokens that stand for AWS-generated values, which hold none of the escaped characters).
+ * exactly the value. A token cannot be escaped at synth time: the literal text around it is escaped,
+ * the token is written as is (callers accept only tokens that stand for AWS-generated values and
+ * hold no text of their own that needs escaping, see `checkTokenSource`).
  */
 export function systemdEnvironmentValue(value: string): string {
-  if (Token.isUnresolved(value)) return `"${value}"`;
-  return `"${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
+  const escape = (text: string) => text.replace(/[\\"$`]/g, (c) => `\\${c}`);
+  if (!Token.isUnresolved(value)) return `"${escape(value)}"`;
+  if (value.includes('\0')) throw new Error('an environment value cannot hold a NUL byte');
+  const tokens: string[] = [];
+  const marked = Tokenization.reverseString(value)
+    .mapTokens({ mapToken: (t) => `\0${tokens.push(Token.asString(t)) - 1}\0` })
+    .join({ join: (left: any, right: any) => `${left}${right}` });
+  return `"${escape(String(marked)).replace(/\0([0-9]+)\0/g, (_, i) => tokens[Number(i)])}"`;
 }
 
 /** The content of an environment file, one `NAME="value"` line per variable, sorted by name. */

@@ -170,15 +170,22 @@ export function checkTokenSource(scope: IConstruct, prop: string, value: string 
   const parameters = new Set(stack.node.findAll()
     .filter((c): c is CfnParameter => c instanceof CfnParameter)
     .map((p) => stack.resolve(p.logicalId)));
-  let resolved: any;
+  let resolvedTokens: any[];
   try {
-    resolved = stack.resolve(value);
+    // Each token on its own: the literal text around them is the caller's to check (grammar or escaping).
+    resolvedTokens = Tokenization.reverseString(value).tokens.map((t) => stack.resolve(t));
   } catch {
     return invalid(scope, prop, value, 'must be a literal or an attribute of an AWS resource (this text looks like a token but is none)');
   }
-  const problem = findUnsafeIntrinsic(resolved, parameters);
-  if (problem) {
-    invalid(scope, prop, value, `must be a literal or an attribute of an AWS resource, not ${problem}: a deploy-time value is written into a configuration file unchecked`);
+  for (const resolved of resolvedTokens) {
+    const problem = findUnsafeIntrinsic(resolved, parameters);
+    if (problem) {
+      invalid(scope, prop, value, `must be a literal or an attribute of an AWS resource, not ${problem}: a deploy-time value is written into a configuration file unchecked`);
+    }
+    const text = findUnsafeTokenText(resolved);
+    if (text !== undefined) {
+      invalid(scope, prop, value, `must be a literal or an attribute of an AWS resource, not a token holding the text ${JSON.stringify(text)}: text inside a token is written into a configuration file unchecked and unescaped (pass the text itself)`);
+    }
   }
 }
 
@@ -209,6 +216,32 @@ function findUnsafeIntrinsic(value: any, parameters: Set<string>): string | unde
     default:
       return `the intrinsic ${fn}`;
   }
+}
+
+/**
+ * Text a token may hold itself (a `Lazy` value, the literal parts of an `Fn::Join`): characters that
+ * no configuration file, NGINX or systemd, gives a meaning to. Grammar checks see a token as a
+ * placeholder, so its own text must be harmless wherever it lands.
+ */
+const SAFE_TOKEN_TEXT = /^[A-Za-z0-9._:/@+=,*-]*$/;
+
+/** The first literal text inside a resolved token that is not `SAFE_TOKEN_TEXT` (names inside Ref, GetAtt and ImportValue aside). */
+function findUnsafeTokenText(value: any): string | undefined {
+  if (typeof value === 'string') return SAFE_TOKEN_TEXT.test(value) ? undefined : value;
+  if (value === null || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const t = findUnsafeTokenText(v);
+      if (t !== undefined) return t;
+    }
+    return undefined;
+  }
+  for (const [fn, arg] of Object.entries(value)) {
+    if (fn === 'Ref' || fn === 'Fn::GetAtt' || fn === 'Fn::ImportValue') continue;
+    const t = findUnsafeTokenText(arg);
+    if (t !== undefined) return t;
+  }
+  return undefined;
 }
 
 /**

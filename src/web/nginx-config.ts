@@ -167,8 +167,11 @@ function render(options: NginxConfigOptions): string {
       'proxy_ssl_session_reuse on;',
     ]
     : [];
+  // Proxy settings are set once at server level and inherited by every API location (the static
+  // location proxies nothing, so they are inert there); each API location only names the upstream.
+  // This keeps each extra exact path to three lines of configuration (user data is limited to 16 KB).
+  const proxyPass = `proxy_pass ${options.apiTlsServerName ? 'https' : 'http'}://api_backend;`;
   const proxyDirectives = [
-    `proxy_pass ${options.apiTlsServerName ? 'https' : 'http'}://api_backend;`,
     ...tls,
     'proxy_http_version 1.1;',
     'proxy_set_header Connection "";',
@@ -188,7 +191,7 @@ function render(options: NginxConfigOptions): string {
 
   const exactLocations = (options.apiExactPaths ?? []).map((p) => [
     `    location = ${p} {`,
-    indent(proxyDirectives, 6),
+    `      ${proxyPass}`,
     '    }',
   ].join('\n'));
 
@@ -244,6 +247,9 @@ function render(options: NginxConfigOptions): string {
     '    add_header X-Frame-Options "DENY" always;',
     '    add_header Referrer-Policy "strict-origin-when-cross-origin" always;',
     '',
+    '    # Settings of every API location below.',
+    indent(proxyDirectives, 4),
+    '',
     `    location = ${health} {`,
     '      access_log off;',
     '      default_type text/plain;',
@@ -251,7 +257,7 @@ function render(options: NginxConfigOptions): string {
     '    }',
     '',
     `    location ${prefix} {`,
-    indent(proxyDirectives, 6),
+    `      ${proxyPass}`,
     '    }',
     ...exactLocations,
     '',

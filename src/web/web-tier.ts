@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import { renderNginxConfig } from './nginx-config';
 import { HttpOnlyPolicy, Preset } from '../platform/preset';
 import { acknowledge } from '../private/compliance';
+import { propOrPreset } from '../private/resolve';
 import { createAccessLogBucket, createFleet, createNotificationTopic } from '../private/fleet';
 import { addAliasRecord, certificateFor, createFront } from '../private/load-balancer';
 import { checkDomainName, checkExactPaths, checkHostname, checkHostPort, checkIntRange, checkPath, checkString, checkTokenSource, invalid } from '../private/validation';
@@ -273,13 +274,16 @@ export class WebTier extends Construct implements ec2.IConnectable {
       healthCheckPath,
     });
 
+    const minCapacity = propOrPreset('minCapacity', props.minCapacity, preset, 'webMinCapacity');
+    const maxCapacity = propOrPreset('maxCapacity', props.maxCapacity, preset, 'webMaxCapacity');
     this.notificationTopic = props.notificationTopic ?? createNotificationTopic(this);
     const fleet = createFleet(this, {
       vpc: props.vpc,
       vpcSubnets: props.instanceSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       instanceType: props.instanceType ?? preset.webInstanceType,
-      minCapacity: props.minCapacity ?? preset.webMinCapacity,
-      maxCapacity: props.maxCapacity ?? preset.webMaxCapacity,
+      minCapacity: minCapacity.value,
+      maxCapacity: maxCapacity.value,
+      capacitySources: { min: minCapacity.source, max: maxCapacity.source },
       commands,
       description: 'Web tier (NGINX)',
       sizeHint: 'fewer apiExactPaths (publicPaths on the platform)',
@@ -298,7 +302,8 @@ export class WebTier extends Construct implements ec2.IConnectable {
       }));
     }
 
-    this.accessLogBucket = props.accessLogBucket ?? createAccessLogBucket(this, props.accessLogExpirationDays ?? preset.accessLogExpirationDays);
+    const expiration = propOrPreset('accessLogExpirationDays', props.accessLogExpirationDays, preset, 'accessLogExpirationDays');
+    this.accessLogBucket = props.accessLogBucket ?? createAccessLogBucket(this, expiration.value, expiration.source);
     const front = createFront(this, {
       vpc: props.vpc,
       vpcSubnets: props.loadBalancerSubnets ?? { subnetType: ec2.SubnetType.PUBLIC },

@@ -1,8 +1,10 @@
 import './v8-flags';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { HttpOnlyPolicy, InterfaceEndpointService, NatMode, Preset, PresetValues } from '../../src';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { AppSource, EgressMode, HttpOnlyPolicy, InterfaceEndpointService, NatMode, Preset, PresetValues, SubnetTrafficRule, ThreeTierPlatform } from '../../src';
+import { AWS_ONLY_ENDPOINTS, presetEgress } from '../../src/network/network-inputs';
 
 /** A row of the defaults table: its label and how a preset's value reads. */
 interface Row {
@@ -40,6 +42,12 @@ export function renderDuration(d: Duration): string {
   return seconds % 86400 === 0 ? plural(seconds / 86400, 'day') : plural(seconds, 'second');
 }
 
+function renderEgress(egress: EgressMode): string {
+  return egress === EgressMode.AWS_SERVICES_ONLY
+    ? `AWS services only, through VPC endpoints (${code('EgressMode.AWS_SERVICES_ONLY')})`
+    : `HTTPS to the internet through NAT (${code('EgressMode.INTERNET_HTTPS')})`;
+}
+
 function renderEndpoints(services: InterfaceEndpointService[]): string {
   return services.length === 0 ? 'none' : services.map(code).join(', ');
 }
@@ -65,7 +73,8 @@ const instance = (t: ec2.InstanceType) => code(t.toString());
  */
 export const DEFAULTS_ROWS: Record<Exclude<keyof PresetValues, 'name'>, Row> = {
   maxAzs: { label: 'Availability Zones', render: (v) => String(v.maxAzs) },
-  natMode: { label: 'NAT for web and app subnets', render: (v) => renderNatMode(v.natMode) },
+  egress: { label: 'Egress of web and app subnets', render: (v) => renderEgress(presetEgress(v)) },
+  natMode: { label: 'NAT for web and app subnets with internet egress', render: (v) => renderNatMode(v.natMode) },
   interfaceEndpoints: { label: 'Interface VPC endpoints', render: (v) => renderEndpoints(v.interfaceEndpoints) },
   flowLogRetention: { label: 'Flow log (and WAF log) retention', render: (v) => renderRetention(v.flowLogRetention) },
   accessLogExpirationDays: { label: 'Load balancer access logs kept', render: (v) => plural(v.accessLogExpirationDays, 'day') },
@@ -104,4 +113,138 @@ export function renderDefaultsTable(): string {
     line(['---', ...presets.map(() => '---')]),
     ...Object.entries(DEFAULTS_ROWS).map(([field, row]) => line([`${row.label} (${code(field)})`, ...presets.map(row.render)])),
   ].join('\n');
+}
+
+/**
+ * us-east-1 on-demand prices in USD (AWS price pages, 2026) behind the egress cost notes.
+ * Data transfer to the internet is the same with either egress and left out.
+ */
+export const US_EAST_1_PRICES = {
+  natGatewayPerHour: 0.045,
+  natGatewayPerGb: 0.045,
+  interfaceEndpointPerAzHour: 0.01,
+  interfaceEndpointPerGb: 0.01,
+  publicIpv4PerHour: 0.005,
+  instancePerHour: { 't3.nano': 0.0052, 't4g.nano': 0.0042 } as Record<string, number>,
+};
+export const HOURS_PER_MONTH = 730;
+
+/** The monthly cost of a preset's egress: NAT and interface endpoints, fixed and per GB. */
+export interface EgressCost {
+  readonly egress: EgressMode;
+  /** NAT in words, with its monthly cost. */
+  readonly nat: string;
+  readonly natMonthly: number;
+  readonly endpoints: number;
+  readonly endpointsMonthly: number;
+  /** Charge per GB processed by NAT (internet traffic) or the endpoints (AWS API traffic). */
+  readonly perGb: string;
+  readonly monthly: number;
+}
+
+const usd = (n: number) => `$${n.toFixed(2)}`;
+/** A unit price as published (up to 4 decimals). */
+const price = (n: number) => `$${Number(n.toFixed(4))}`;
+
+/** What a preset's network costs per month with the given egress (by default its own). */
+export function egressCost(values: PresetValues, egress: EgressMode = presetEgress(values)): EgressCost {
+  const p = US_EAST_1_PRICES;
+  const endpointSet = new Set(values.interfaceEndpoints);
+  let nat = 'none';
+  let natMonthly = 0;
+  let perGb: string;
+  if (egress === EgressMode.AWS_SERVICES_ONLY) {
+    AWS_ONLY_ENDPOINTS.forEach((e) => endpointSet.add(e));
+    perGb = `${price(p.interfaceEndpointPerGb)}/GB through the endpoints`;
+  } else {
+    const mode = values.natMode;
+    if (mode.mode === 'instance') {
+      const type = String(mode.instanceType);
+      const hourly = p.instancePerHour[type];
+      if (hourly === undefined) throw new Error(`no price for the NAT instance type ${type}: add it to US_EAST_1_PRICES`);
+      natMonthly = (hourly + p.publicIpv4PerHour) * HOURS_PER_MONTH;
+      nat = `1 NAT instance (${type}) with a public IPv4 address`;
+      perGb = 'no NAT charge per GB';
+    } else {
+      const count = mode.natCount(values.maxAzs);
+      natMonthly = count * (p.natGatewayPerHour + p.publicIpv4PerHour) * HOURS_PER_MONTH;
+      nat = `${count} NAT gateway${count === 1 ? '' : 's'} with ${count === 1 ? 'its' : 'their'} public IPv4 address${count === 1 ? '' : 'es'}`;
+      perGb = `${price(p.natGatewayPerGb)}/GB through NAT`;
+    }
+    if (endpointSet.size > 0) perGb += `, ${price(p.interfaceEndpointPerGb)}/GB through the endpoints`;
+  }
+  const endpointsMonthly = endpointSet.size * values.maxAzs * p.interfaceEndpointPerAzHour * HOURS_PER_MONTH;
+  return { egress, nat, natMonthly, endpoints: endpointSet.size, endpointsMonthly, perGb, monthly: natMonthly + endpointsMonthly };
+}
+
+/** The egress costs table: each preset's choice, its monthly cost, and the other choice's. */
+export function renderEgressCosts(): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  const rows = TABLE_PRESETS().map((preset) => {
+    const v = preset.values;
+    const own = egressCost(v);
+    const other = egressCost(v, own.egress === EgressMode.AWS_SERVICES_ONLY ? EgressMode.INTERNET_HTTPS : EgressMode.AWS_SERVICES_ONLY);
+    const otherName = other.egress === EgressMode.AWS_SERVICES_ONLY ? 'AWS services only' : 'internet egress';
+    return line([
+      v.name,
+      own.egress === EgressMode.AWS_SERVICES_ONLY ? 'AWS services only' : 'HTTPS to the internet',
+      own.natMonthly > 0 ? `${own.nat}: ${usd(own.natMonthly)}` : 'none',
+      own.endpoints > 0 ? `${own.endpoints} x ${v.maxAzs} AZs: ${usd(own.endpointsMonthly)}` : 'none',
+      `**${usd(own.monthly)}** + ${own.perGb}`,
+      `${otherName}: ${usd(other.monthly)} (${other.monthly >= own.monthly ? '+' : '-'}${usd(Math.abs(other.monthly - own.monthly))}) + ${other.perGb}`,
+    ]);
+  });
+  return [
+    line(['Preset', 'Egress', 'NAT', 'Interface endpoints', 'Per month (fixed + traffic)', 'With the other egress']),
+    line(['---', '---', '---', '---', '---', '---']),
+    ...rows,
+    '',
+    `us-east-1 on-demand prices, ${HOURS_PER_MONTH} hours a month: NAT gateway ${price(US_EAST_1_PRICES.natGatewayPerHour)}/hour and ` +
+    `${price(US_EAST_1_PRICES.natGatewayPerGb)}/GB processed, interface endpoint ${price(US_EAST_1_PRICES.interfaceEndpointPerAzHour)}/hour per AZ and ` +
+    `${price(US_EAST_1_PRICES.interfaceEndpointPerGb)}/GB, public IPv4 address ${price(US_EAST_1_PRICES.publicIpv4PerHour)}/hour, ` +
+    `t3.nano ${price(US_EAST_1_PRICES.instancePerHour['t3.nano'])}/hour. The S3 gateway endpoint is free (package downloads and assets ` +
+    'never pass NAT); data transfer to the internet costs the same either way and is left out.',
+  ].join('\n');
+}
+
+const RULE_GROUP_NAMES: Record<string, string> = { Public: 'public', Web: 'web', App: 'app', Data: 'data' };
+
+/** The ports of a rule as text: `tcp 443`, `tcp 1024-65535`, `all`. */
+export function renderRulePorts(rule: SubnetTrafficRule): string {
+  if (rule.protocol === 'all') return 'all';
+  return rule.fromPort === rule.toPort ? `${rule.protocol} ${rule.fromPort}` : `${rule.protocol} ${rule.fromPort}-${rule.toPort}`;
+}
+
+/** A table of network ACL rules, one row per entry. */
+export function renderNaclRules(rules: SubnetTrafficRule[]): string {
+  const line = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
+  return [
+    line(['Subnets', 'Direction', 'Rule', 'Action', 'Traffic', 'Peer', 'Why']),
+    line(['---', '---', '---', '---', '---', '---', '---']),
+    ...rules.map((r) => line([
+      RULE_GROUP_NAMES[r.subnetGroup] ?? r.subnetGroup,
+      r.egress ? 'out' : 'in',
+      r.ruleNumber,
+      r.allow ? 'allow' : 'deny',
+      renderRulePorts(r),
+      `${r.peer} (${r.cidr})`,
+      r.purpose,
+    ])),
+  ].join('\n');
+}
+
+/** The prod preset with a domain (HTTPS on both load balancers), as in the security-group graph. */
+export function prodPlatformWithDomain(): ThreeTierPlatform {
+  const stack = new Stack(new App(), 'Readme', { env: { account: '123456789012', region: 'us-east-1' } });
+  const hostedZone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0123456789', zoneName: 'example.com' });
+  return new ThreeTierPlatform(stack, 'Platform', {
+    preset: Preset.prod(),
+    app: { source: AppSource.fromInline("require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT);") },
+    web: { domainName: 'shop.example.com', hostedZone },
+  });
+}
+
+/** The network ACL rules of the prod preset with a domain. */
+export function renderProdNaclRules(): string {
+  return renderNaclRules(prodPlatformWithDomain().network.subnetTrafficRules);
 }

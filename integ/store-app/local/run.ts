@@ -12,6 +12,7 @@ import { LocalStack, STORE_APP_DIR } from './stack';
 import { apiTests } from './tests/api';
 import { browserTests } from './tests/browser';
 import { CONCURRENCY_DB, concurrencyTests } from './tests/concurrency';
+import { databaseUserTests } from './tests/database-user';
 import { resilienceTests } from './tests/resilience';
 
 function argValue(name: string): string | undefined {
@@ -35,6 +36,7 @@ async function main(): Promise<number> {
   try {
     const tests: TestCase[] = [
       ...apiTests(stack),
+      ...databaseUserTests(stack),
       ...browserTests(stack),
       ...concurrencyTests(stack),
       // Last: it kills one of the two API processes behind NGINX.

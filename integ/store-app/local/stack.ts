@@ -4,12 +4,15 @@
  * NGINX runs exactly the configuration the library renders for the web tier's instances.
  */
 import { execFileSync } from 'child_process';
+import { randomBytes } from 'crypto';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { join, resolve } from 'path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import mysql from 'mysql2/promise';
 import { freePort, ManagedProcess, Resources, stopOnSignals, waitFor } from './processes';
+import { renderAppUserSql } from '../../../src/data/app-user-sql';
+import { quoteSqlIdentifier } from '../../../src/private/sql';
 import { renderNginxConfig } from '../../../src/web/nginx-config';
 
 export const STORE_APP_DIR = resolve(__dirname, '..');
@@ -17,6 +20,7 @@ export const REPO_ROOT = resolve(STORE_APP_DIR, '..', '..');
 export const SERVER_JS = join(STORE_APP_DIR, 'dist', 'app', 'server.js');
 export const REGION = 'us-east-1';
 export const BUCKET = 'store-local-assets';
+/** The API's database user (the data tier's `appUsername`). */
 export const DB_USER = 'store';
 export const MAIN_DB = 'store';
 
@@ -90,6 +94,8 @@ export class LocalStack {
   public dbPassword = '';
   /** CA file for the MariaDB server certificate (for `DB_TLS=required`). */
   public dbCaFile?: string;
+  /** Private key of the MariaDB server certificate (for other local servers with the same name). */
+  public dbKeyFile = '';
   public motoEndpoint = '';
   public secretArn = '';
   public nginxPort = 0;
@@ -204,20 +210,21 @@ export class LocalStack {
       '--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...userArgs,
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
 
-    // TLS, so the app's DB_TLS=preferred really negotiates it (as on RDS); needs the openssl CLI.
-    const tlsArgs: string[] = [];
+    // TLS, as on RDS: the app user is created with REQUIRE SSL, and DB_TLS=preferred really
+    // negotiates it. Needs the openssl CLI.
+    const cert = join(dir, 'server-cert.pem');
+    const key = join(dir, 'server-key.pem');
     try {
-      const cert = join(dir, 'server-cert.pem');
-      const key = join(dir, 'server-key.pem');
       execFileSync('openssl', [
         'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
         '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert,
       ], { stdio: 'ignore' });
-      tlsArgs.push(`--ssl-cert=${cert}`, `--ssl-key=${key}`, `--ssl-ca=${cert}`);
-      this.dbCaFile = cert;
-    } catch {
-      this.log('  openssl not available: MariaDB runs without TLS');
+    } catch (err) {
+      throw new Error(`openssl could not create the MariaDB server certificate (install the openssl package): ${String(err)}`);
     }
+    const tlsArgs = [`--ssl-cert=${cert}`, `--ssl-key=${key}`, `--ssl-ca=${cert}`];
+    this.dbCaFile = cert;
+    this.dbKeyFile = key;
 
     this.dbPort = await freePort();
     this.dbSocket = join(dir, 'mysqld.sock');
@@ -244,14 +251,15 @@ export class LocalStack {
       return true;
     }, 60_000, () => mariadb.exitError());
 
-    this.dbPassword = `pw-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+    this.dbPassword = `pw-${randomBytes(16).toString('hex')}`;
     for (const db of [MAIN_DB, ...extraDatabases]) {
-      await this.sql(`CREATE DATABASE \`${db}\` CHARACTER SET utf8mb4`);
+      await this.sql(`CREATE DATABASE ${quoteSqlIdentifier(db)} CHARACTER SET utf8mb4`);
     }
-    for (const host of ['127.0.0.1', 'localhost']) {
-      await this.sql(`CREATE USER '${DB_USER}'@'${host}' IDENTIFIED BY ?`, [this.dbPassword]);
-      for (const db of [MAIN_DB, ...extraDatabases]) {
-        await this.sql(`GRANT ALL PRIVILEGES ON \`${db}\`.* TO '${DB_USER}'@'${host}'`);
+    // The API's user, created by the SQL the data tier's custom resource runs on RDS: the same grants,
+    // a password instead of the RDS IAM plugin (MariaDB has none).
+    for (const db of [MAIN_DB, ...extraDatabases]) {
+      for (const statement of renderAppUserSql({ username: DB_USER, databaseName: db, password: this.dbPassword })) {
+        await this.sql(statement);
       }
     }
   }

@@ -3,13 +3,23 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 /** How the API connects to MySQL/MariaDB over TLS. */
 export type DbTlsMode = 'required' | 'preferred' | 'off';
 
+/**
+ * How the API authenticates: `password` (from `DB_SECRET_ARN` or `DB_PASSWORD`), or `iam` (RDS IAM
+ * database authentication: a token signed with the instance role for each new connection).
+ */
+export type DbAuthMode = 'password' | 'iam';
+
 /** Database connection settings once the secret has been read. */
 export interface DbSettings {
   readonly host: string;
   readonly port: number;
   readonly database: string;
   readonly user: string;
-  readonly password: string;
+  readonly auth: DbAuthMode;
+  /** The password (`password` mode only). */
+  readonly password?: string;
+  /** Region of the database, for signing IAM tokens. */
+  readonly region: string;
   readonly tls: DbTlsMode;
   /** PEM file with the CA(s) trusted in `required` mode; default: the Amazon RDS CA bundle. */
   readonly tlsCaFile?: string;
@@ -33,6 +43,7 @@ export interface EnvConfig {
     readonly secretArn?: string;
     readonly user?: string;
     readonly password?: string;
+    readonly auth: DbAuthMode;
     readonly tls: DbTlsMode;
     readonly tlsCaFile?: string;
     readonly poolSize: number;
@@ -66,7 +77,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
   const bucket = nonEmpty(env, 'APP_BUCKET');
   if (!bucket) throw new ConfigError('APP_BUCKET must name the S3 bucket holding product images and uploads');
 
-  const tls = (nonEmpty(env, 'DB_TLS') ?? 'preferred') as DbTlsMode;
+  const auth = (nonEmpty(env, 'DB_AUTH') ?? 'password') as DbAuthMode;
+  if (!['password', 'iam'].includes(auth)) {
+    throw new ConfigError(`DB_AUTH must be one of password, iam; got '${auth}'`);
+  }
+  // An IAM token travels as a clear-text password: only over a verified TLS connection.
+  const tls = (nonEmpty(env, 'DB_TLS') ?? (auth === 'iam' ? 'required' : 'preferred')) as DbTlsMode;
   if (!['required', 'preferred', 'off'].includes(tls)) {
     throw new ConfigError(`DB_TLS must be one of required, preferred, off; got '${tls}'`);
   }
@@ -74,8 +90,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
   if (!region) throw new ConfigError('AWS_REGION must be set (the region of the bucket and the secret)');
   const secretArn = nonEmpty(env, 'DB_SECRET_ARN');
   const user = nonEmpty(env, 'DB_USER');
-  if (!secretArn && !user) {
-    throw new ConfigError('DB_SECRET_ARN must name the Secrets Manager secret with the database credentials (or set DB_USER and DB_PASSWORD)');
+  if (auth === 'iam') {
+    if (tls !== 'required') throw new ConfigError(`DB_AUTH=iam sends a token as a clear-text password: DB_TLS must be required, got '${tls}'`);
+    if (!user) throw new ConfigError('DB_AUTH=iam needs DB_USER (the database user the instance role may connect as)');
+    if (!nonEmpty(env, 'DB_HOST')) throw new ConfigError('DB_AUTH=iam needs DB_HOST (tokens are signed for the host name)');
+    if (secretArn || env.DB_PASSWORD) throw new ConfigError('DB_AUTH=iam takes no DB_SECRET_ARN or DB_PASSWORD (the token is the password)');
+  } else if (!secretArn && !user) {
+    throw new ConfigError('DB_SECRET_ARN must name the Secrets Manager secret with the database credentials (or set DB_USER and DB_PASSWORD, or DB_AUTH=iam and DB_USER)');
   }
 
   return {
@@ -93,6 +114,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
       secretArn,
       user,
       password: env.DB_PASSWORD,
+      auth,
       tls,
       tlsCaFile: nonEmpty(env, 'DB_TLS_CA_FILE'),
       poolSize: intFrom(env, 'DB_POOL_SIZE', 10, 1, 1000)!,
@@ -115,10 +137,11 @@ interface DbSecret {
  */
 export function mergeDbSettings(config: EnvConfig, secret: DbSecret | undefined): DbSettings {
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const iam = config.db.auth === 'iam';
   const user = secret ? str(secret.username) : config.db.user;
-  const password = secret ? (typeof secret.password === 'string' ? secret.password : undefined) : config.db.password;
-  if (!user || password === undefined) {
-    throw new ConfigError(secret ? 'the database secret must contain string fields username and password' : 'DB_USER and DB_PASSWORD must be set');
+  const password = iam ? undefined : secret ? (typeof secret.password === 'string' ? secret.password : undefined) : config.db.password;
+  if (!user || (!iam && password === undefined)) {
+    throw new ConfigError(iam ? 'DB_USER must be set' : secret ? 'the database secret must contain string fields username and password' : 'DB_USER and DB_PASSWORD must be set');
   }
   const secretPort = secret && (typeof secret.port === 'number' || typeof secret.port === 'string') ? Number(secret.port) : undefined;
   const host = config.db.host ?? (secret ? str(secret.host) : undefined);
@@ -128,7 +151,9 @@ export function mergeDbSettings(config: EnvConfig, secret: DbSecret | undefined)
     port: config.db.port ?? (secretPort && Number.isInteger(secretPort) ? secretPort : 3306),
     database: config.db.database ?? (secret ? str(secret.dbname) : undefined) ?? 'store',
     user,
+    auth: config.db.auth,
     password,
+    region: config.region,
     tls: config.db.tls,
     tlsCaFile: config.db.tlsCaFile,
     poolSize: config.db.poolSize,
@@ -142,7 +167,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * not be ready when an instance boots) and merges it with the environment.
  */
 export async function resolveDbSettings(config: EnvConfig, attempts = 10): Promise<DbSettings> {
-  if (!config.db.secretArn) return mergeDbSettings(config, undefined);
+  if (config.db.auth === 'iam' || !config.db.secretArn) return mergeDbSettings(config, undefined);
   const client = new SecretsManagerClient({ region: config.region });
   try {
     let lastError: unknown;

