@@ -118,11 +118,13 @@ describe('stateful logical IDs (platform `Platform` in stack `Stack`)', () => {
   ];
   const COMMON = [
     'AWS::KMS::Key PlatformAppWafLogKey23CDAB04',
+    'AWS::KMS::Key PlatformDataAppUserLogKey51FCFABA',
     'AWS::KMS::Key PlatformDataEncryptionKey7F8083F3',
     'AWS::KMS::Key PlatformNetworkFlowLogKeyA8CBA491',
     'AWS::KMS::Key PlatformNotificationKeyEA507092',
     'AWS::KMS::Key PlatformWebWafLogKey40EF9AE2',
     'AWS::Logs::LogGroup PlatformAppWafLogGroupD06475FA',
+    'AWS::Logs::LogGroup PlatformDataAppUserLogGroupB570AE90',
     'AWS::Logs::LogGroup PlatformNetworkFlowLogGroup6E4BFBFF',
     'AWS::Logs::LogGroup PlatformWebWafLogGroup5CAEF785',
     'AWS::RDS::DBInstance PlatformDataDatabase07C55BA2',

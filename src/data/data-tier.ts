@@ -249,6 +249,8 @@ export class DataTier extends Construct implements IDataTier {
   public readonly backupVault?: backup.BackupVault;
   /** The rotation schedule, if rotation is on. */
   public readonly rotation?: secretsmanager.SecretRotation;
+  /** The rotation function's security group, if rotation is on (it needs HTTPS to Secrets Manager). */
+  public readonly rotationSecurityGroup?: ec2.ISecurityGroup;
   /** Host name of the database endpoint. */
   public readonly endpointAddress: string;
   /** Database port. */
@@ -411,6 +413,7 @@ export class DataTier extends Construct implements IDataTier {
         description: 'Data tier credential rotation function',
         allowAllOutbound: false,
       });
+      this.rotationSecurityGroup = rotationSecurityGroup;
       if (endpoint) {
         // The rotation function reaches Secrets Manager only through the endpoint (the classic
         // "rotation times out in isolated subnets" pitfall is a missing rule here).

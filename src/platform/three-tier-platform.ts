@@ -301,6 +301,12 @@ export class ThreeTierPlatform extends Construct {
     this.app.allowFrom(this.web);
     this.network.allowEgressFrom(this.web);
     this.network.allowEgressFrom(this.app.autoScalingGroup);
+    if (!smEndpoint) {
+      // Without the endpoint, the rotation and app-user functions reach Secrets Manager through
+      // NAT: a NAT instance must admit them too.
+      this.network.allowEgressFrom(this.data.appUserFunction);
+      if (this.data.rotationSecurityGroup) this.network.allowEgressFrom(this.data.rotationSecurityGroup);
+    }
     this.restrictNetwork(smEndpoint !== undefined);
 
     this.siteUrl = this.web.siteUrl;

@@ -44,8 +44,9 @@ export function checkPort(scope: IConstruct, prop: string, value: number | undef
 
 /** Validates a URL path such as a health check path. */
 export function checkPath(scope: IConstruct, prop: string, value: string | undefined): void {
-  if (!isConcrete(value)) return;
-  if (!/^\/[A-Za-z0-9._~\-/]*$/.test(value) || value.length > 1024) {
+  if (value === undefined) return;
+  if (Token.isUnresolved(value)) invalid(scope, prop, value, 'must be a literal URL path (it is written into the boot script and configuration files at synth time)');
+  if (typeof value !== 'string' || !/^\/[A-Za-z0-9._~\-/]*$/.test(value) || value.length > 1024) {
     invalid(scope, prop, value, "must be a URL path starting with '/' (letters, digits, . _ ~ - /; at most 1024 characters)");
   }
 }
@@ -70,9 +71,12 @@ export function withTokenPlaceholders(value: string): string {
 /** What a token stands for in grammar checks: a valid DNS label, path segment and key segment. */
 export const TOKEN_PLACEHOLDER = 'tokenvalue';
 
-/** A host name per RFC 1123: dot-separated labels of letters, digits and inner hyphens, at most 253 characters. */
-export const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const HOSTNAME_ALLOWED = 'must be a host name (RFC 1123: labels of letters, digits and inner hyphens, 1 to 63 characters each, dot-separated, at most 253 in all)';
+/**
+ * A host name per RFC 1123: dot-separated labels of letters, digits and inner hyphens, at most 253
+ * characters; not the single label `unix`, which NGINX reads as the start of a socket path (`unix:80`).
+ */
+export const HOSTNAME = /^(?=.{1,253}$)(?![Uu][Nn][Ii][Xx]$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const HOSTNAME_ALLOWED = "must be a host name (RFC 1123: labels of letters, digits and inner hyphens, 1 to 63 characters each, dot-separated, at most 253 in all; not 'unix')";
 
 /** A dotted-quad IPv4 address written canonically (no leading zeros). */
 export const IPV4 = /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
@@ -101,7 +105,7 @@ export function checkHostPort(scope: IConstruct, prop: string, value: string): v
   const text = withTokenPlaceholders(String(value));
   const m = /^(.+):([1-9][0-9]{0,4})$/.exec(text);
   if (typeof value !== 'string' || !m || !(HOSTNAME.test(m[1]) || IPV4.test(m[1])) || Number(m[2]) > 65535) {
-    invalid(scope, prop, value, 'must be host:port (a host name or IPv4 address, and a port from 1 to 65535)');
+    invalid(scope, prop, value, "must be host:port (a host name or IPv4 address, and a port from 1 to 65535; not 'unix', which NGINX reads as a socket path)");
   }
 }
 
@@ -315,5 +319,8 @@ export function checkStartCommand(scope: IConstruct, prop: string, command: stri
   if (Token.isUnresolved(command)) invalid(scope, prop, command, 'must be a literal (it is written into the start script at synth time)');
   if (command.trim() === '' || /[\0\n\r]/.test(command) || Buffer.byteLength(command, 'utf8') > 4096) {
     invalid(scope, prop, command, 'must be one non-empty line (no NUL, CR or LF) of at most 4096 bytes');
+  }
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(command)) {
+    invalid(scope, prop, command, 'must be valid Unicode (a lone surrogate cannot be written as UTF-8: the start script would hold U+FFFD instead)');
   }
 }

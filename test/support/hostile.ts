@@ -10,7 +10,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as fc from 'fast-check';
 import { bareWord, NginxDirective, parseNginx, serializeNginx, structureDifferences, substitution, walk } from './nginx-parse';
 import { ENV } from './stacks';
-import { SystemdEnvParser } from './systemd-env';
+import { ParsedEnvironment, SystemdEnvParser } from './systemd-env';
 import { bootFiles, decodeShellArgs, flatten, launchTemplateUserData, resourcesOfType } from './template';
 import { formatValue } from '../../src/private/validation';
 
@@ -41,8 +41,8 @@ export const HOSTILE_STRINGS: Array<[string, string]> = [
   ['backquotes', '`id`'],
   ['a shell variable', '${HOME}'],
   ['an NGINX variable', '$host'],
-  ['token-looking text', '${Token[TOKEN.123]}'],
-  ['token-looking text of a pseudo parameter', '${Token[AWS.Region.8]}'],
+  ['token-looking text', '${Token[TOKEN.987654321]}'],
+  ['token-looking text of a pseudo parameter', '${Token[AWS.Region.987654321]}'],
   ['unicode', 'Grüße 日本語 🎉'],
   ['a right-to-left override', '\u202Eabc'],
   ['a byte order mark', '\uFEFFx'],
@@ -294,11 +294,77 @@ export function userDataScripts(template: Template): Map<string, string> {
 // ---------------------------------------------------------------------------------------------
 // Checks of what is accepted
 
-/** `bash -n`: problems when the script does not parse. */
-export function bashProblems(script: string): string[] {
-  const result = spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' });
-  if (result.error) throw result.error;
-  return result.status === 0 ? [] : [`bash -n: ${result.stderr.trim()}`];
+/**
+ * Checks that need another program (`bash -n`, systemd's parser), collected while cases run and
+ * made in one process each by `flush`: starting a process from a large test worker costs more than
+ * the check itself.
+ */
+export class DeferredChecks {
+  private scripts: Array<[string, string]> = [];
+  private environments: Array<{ label: string; actual: string; base: string; overrides: Record<string, string> }> = [];
+
+  /** The script must pass `bash -n`. */
+  public bash(label: string, script: string): void {
+    this.scripts.push([label, script]);
+  }
+
+  /**
+   * The environment file must read back through systemd as the base file's variables (what the tier
+   * sets) with `overrides` (what the user set) on top, exactly: no variable more, none less.
+   */
+  public environment(label: string, actual: string, base: string, overrides: Record<string, string>): void {
+    this.environments.push({ label, actual, base, overrides });
+  }
+
+  /** Runs every collected check; returns the problems. */
+  public flush(systemd: SystemdEnvParser): string[] {
+    const problems = [...this.flushBash(), ...this.flushEnvironments(systemd)];
+    this.scripts = [];
+    this.environments = [];
+    return problems;
+  }
+
+  private flushBash(): string[] {
+    if (this.scripts.length === 0) return [];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bash-n-'));
+    try {
+      const files = this.scripts.map(([, script], i) => {
+        const file = path.join(dir, `${i}.sh`);
+        fs.writeFileSync(file, script);
+        return file;
+      });
+      const loop = 'for f in "$@"; do out=$(bash -n "$f" 2>&1) || printf \'%s\\0%s\\0\' "$f" "$out"; done';
+      const result = spawnSync('bash', ['-c', loop, 'bash', ...files], { maxBuffer: 64 * 1024 * 1024 });
+      if (result.error) throw result.error;
+      const parts = result.stdout.toString('utf8').split('\0');
+      const problems: string[] = [];
+      for (let i = 0; i + 1 < parts.length; i += 2) {
+        const index = files.indexOf(parts[i]);
+        problems.push(`${this.scripts[index][0]}: bash -n: ${parts[i + 1].trim()}`);
+      }
+      return problems;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  private flushEnvironments(systemd: SystemdEnvParser): string[] {
+    if (this.environments.length === 0) return [];
+    const bases = [...new Set(this.environments.map((e) => e.base))];
+    const parsed = systemd.parse([...bases, ...this.environments.map((e) => e.actual)]);
+    const baseParsed = new Map(bases.map((b, i) => [b, parsed[i]]));
+    const problems: string[] = [];
+    this.environments.forEach((e, i) => {
+      const base = baseParsed.get(e.base)!;
+      if (base.status !== 0) {
+        problems.push(`${e.label}: systemd refuses the intended environment file (${base.status})`);
+        return;
+      }
+      const intended = { ...Object.fromEntries(base.entries), ...e.overrides };
+      problems.push(...environmentProblems(parsed[bases.length + i], intended).map((p) => `${e.label}: ${p}`));
+    });
+    return problems;
+  }
 }
 
 const WRITE_LINE = /^printf '%s' ([A-Za-z0-9+/=]*) \| base64 -d > '([^']+)'$/;
@@ -361,16 +427,14 @@ export function nginxProblems(actual: string, base: string, alt: string, pairs: 
   return structureDifferences(tree, parseNginx(base), parseNginx(alt), substitution(pairs));
 }
 
-/** Problems of an environment file as systemd reads it, against the intended variables. */
-export function environmentProblems(parser: SystemdEnvParser, content: string, intended: Record<string, string>): string[] {
-  const [parsed] = parser.parse([content]);
+/** Problems of an environment file as systemd read it, against the intended variables. */
+export function environmentProblems(parsed: ParsedEnvironment, intended: Record<string, string>): string[] {
   if (parsed.status !== 0) return [`systemd refuses the environment file (load_env_file returned ${parsed.status}): the unit would not start`];
   const names = parsed.entries.map(([n]) => n);
   if (new Set(names).size !== names.length) return [`systemd reads a name twice: ${JSON.stringify(names)}`];
   const got = Object.fromEntries(parsed.entries);
   const problems: string[] = [];
-  const all = new Set([...Object.keys(got), ...Object.keys(intended)]);
-  for (const name of [...all].sort()) {
+  for (const name of [...new Set([...Object.keys(got), ...Object.keys(intended)])].sort()) {
     if (got[name] !== intended[name]) {
       problems.push(`systemd reads ${name}=${JSON.stringify(got[name]?.slice(0, 200))}, intended ${JSON.stringify(intended[name]?.slice(0, 200))}`);
     }
@@ -395,12 +459,12 @@ const TEMP_PATH_DIRECTIVES = new Set(['client_body_temp_path', 'proxy_temp_path'
 
 /**
  * The configuration as `nginx -t` can check it on a test machine: what needs the instance's file
- * system or a name this machine cannot resolve is pointed into `dir` (pid, logs, temp paths,
- * mime.types, the CA bundle) or at 127.0.0.1 (upstream hosts, which NGINX resolves when it loads),
- * and the `user` directive is dropped (the instance's user does not exist here). Every other word is
- * checked as the instance gets it.
+ * system or network is pointed into `dir` (pid, logs, temp paths, mime.types, the CA bundle), at
+ * 127.0.0.1 (upstream hosts, which NGINX resolves when it loads) or at a free local port (`listen`:
+ * `nginx -t` binds its sockets), and the `user` directive is dropped (the instance's user does not
+ * exist here). Every other word is checked as the instance gets it.
  */
-export function localNginxConfig(config: string, dir: string): string {
+export function localNginxConfig(config: string, dir: string, port: number): string {
   const tree = parseNginx(config);
   fs.writeFileSync(path.join(dir, 'mime.types'), 'types {\n  text/html html;\n  text/plain txt;\n}\n');
   fs.writeFileSync(path.join(dir, 'ca.pem'), `${tls.rootCertificates[0]}\n`);
@@ -415,21 +479,29 @@ export function localNginxConfig(config: string, dir: string): string {
       if (d.name === 'include') put(0, path.join(dir, 'mime.types'));
       if (TEMP_PATH_DIRECTIVES.has(d.name)) put(0, path.join(dir, d.name));
       if (d.name === 'proxy_ssl_trusted_certificate') put(0, path.join(dir, 'ca.pem'));
+      if (d.name === 'listen') put(0, `127.0.0.1:${port}`);
       if (d.name === 'server' && parents[parents.length - 1] === 'upstream') {
-        const port = /:([0-9]+)$/.exec(args[0].value);
-        put(0, `127.0.0.1:${port ? port[1] : '80'}`);
+        const upstreamPort = /:([0-9]+)$/.exec(args[0].value);
+        put(0, `127.0.0.1:${upstreamPort ? upstreamPort[1] : '80'}`);
       }
       return { ...d, args, block: d.block ? rewrite(d.block, [...parents, d.name]) : undefined };
     });
   return serializeNginx(rewrite(tree, []));
 }
 
-/** Configurations queued during a test file and checked with `nginx -t` in parallel at its end. */
+/**
+ * Configurations queued during a test file and checked with `nginx -t` at its end: each in its own
+ * directory, run by a few shell loops in parallel (starting processes from the test worker itself
+ * costs more than the checks).
+ */
 export class NginxTestQueue {
   private readonly configs = new Map<string, string>();
+  private readonly seen = new Set<string>();
 
   public add(label: string, config: string): void {
-    if (![...this.configs.values()].includes(config)) this.configs.set(label, config);
+    if (this.seen.has(config)) return;
+    this.seen.add(config);
+    this.configs.set(label, config);
   }
 
   public get size(): number {
@@ -440,36 +512,42 @@ export class NginxTestQueue {
   public async run(concurrency = Math.max(2, os.cpus().length)): Promise<string[]> {
     const nginx = findNginx();
     if (!nginx) throw new Error('nginx is not installed (e.g. apt-get install -y nginx): the NGINX configurations cannot be checked');
-    const entries = [...this.configs.entries()];
-    const failures: string[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < entries.length) {
-        const [label, config] = entries[next++];
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-t-'));
-        try {
-          const file = path.join(dir, 'nginx.conf');
-          fs.writeFileSync(file, localNginxConfig(config, dir));
-          const { status, output } = await run(nginx, ['-t', '-q', '-p', `${dir}/`, '-e', path.join(dir, 'error.log'), '-c', file]);
-          if (status !== 0) failures.push(`${label}: nginx -t failed (${status}): ${output.trim().slice(0, 500)}`);
-        } finally {
-          fs.rmSync(dir, { recursive: true, force: true });
-        }
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-t-'));
+    try {
+      const labels = new Map<string, string>();
+      const firstPort = 20000 + Math.floor(Math.random() * 20000);
+      const dirs = [...this.configs.entries()].map(([label, config], i) => {
+        const dir = path.join(root, String(i));
+        fs.mkdirSync(dir);
+        fs.writeFileSync(path.join(dir, 'nginx.conf'), localNginxConfig(config, dir, firstPort + i));
+        labels.set(dir, label);
+        return dir;
+      });
+      const loop = 'for d in "$@"; do out=$("$NGINX" -t -q -p "$d/" -e "$d/error.log" -c "$d/nginx.conf" 2>&1) || printf \'%s\\0%s\\0\' "$d" "$out"; done';
+      const chunks = Array.from({ length: concurrency }, (_, c) => dirs.filter((_d, i) => i % concurrency === c)).filter((c) => c.length > 0);
+      const outputs = await Promise.all(chunks.map((chunk) => run('bash', ['-c', loop, 'bash', ...chunk], { ...process.env, NGINX: nginx })));
+      const failures: string[] = [];
+      for (const { status, stdout, stderr } of outputs) {
+        if (status !== 0) failures.push(`the nginx -t loop failed (${status}): ${stderr.slice(0, 500)}`);
+        const parts = stdout.split('\0');
+        for (let i = 0; i + 1 < parts.length; i += 2) failures.push(`${labels.get(parts[i])}: nginx -t failed: ${parts[i + 1].trim().slice(0, 500)}`);
       }
-    };
-    await Promise.all(Array.from({ length: concurrency }, worker));
-    return failures;
+      return failures;
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   }
 }
 
-function run(command: string, args: string[]): Promise<{ status: number | null; output: string }> {
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => { output += d; });
-    child.stderr.on('data', (d) => { output += d; });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
     child.on('error', reject);
-    child.on('close', (status) => resolve({ status, output }));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
 

@@ -17,6 +17,7 @@ const NODE_NAMES: Array<[RegExp, string | ((m: RegExpExecArray) => string)]> = [
   [/AppLoadBalancerSecurityGroup/, 'internal ALB'],
   [/AppInstanceSecurityGroup/, 'app instances'],
   [/DataRotationSecurityGroup/, 'rotation function'],
+  [/DataAppUserSecurityGroup/, 'app-user function'],
   [/DataSecurityGroup/, 'database'],
   [/NetworkEndpointSecurityGroup/, 'VPC endpoints'],
   [/DataSecretsManagerEndpointSecurityGroup/, 'Secrets Manager endpoint'],
@@ -122,7 +123,7 @@ export interface GraphFeatures {
 
 /**
  * The intended graph: internet → public ALB → web → internal ALB → app → database, the rotation
- * function → database, and egress limited to HTTPS (through NAT or the endpoints).
+ * and app-user functions → database, and egress limited to HTTPS (through NAT or the endpoints).
  */
 export function intendedGraph(f: GraphFeatures): Edge[] {
   const both = { ingress: true, egress: true };
@@ -134,6 +135,7 @@ export function intendedGraph(f: GraphFeatures): Edge[] {
     { from: 'internal ALB', to: 'app instances', port: 'tcp/8080', ...both },
     { from: 'app instances', to: 'database', port: 'tcp/3306', ...both },
     { from: 'rotation function', to: 'database', port: 'tcp/3306', ...both },
+    { from: 'app-user function', to: 'database', port: 'tcp/3306', ...both },
     { from: 'web instances', to: 'anywhere', port: 'tcp/443', ingress: false, egress: true },
     { from: 'app instances', to: 'anywhere', port: 'tcp/443', ingress: false, egress: true },
     ...(f.endpoints
@@ -141,12 +143,18 @@ export function intendedGraph(f: GraphFeatures): Edge[] {
         { from: 'web instances', to: 'VPC endpoints', port: 'tcp/443', ...both },
         { from: 'app instances', to: 'VPC endpoints', port: 'tcp/443', ...both },
         { from: 'rotation function', to: 'VPC endpoints', port: 'tcp/443', ...both },
+        { from: 'app-user function', to: 'VPC endpoints', port: 'tcp/443', ...both },
       ]
-      : [{ from: 'rotation function', to: 'anywhere', port: 'tcp/443', ingress: false, egress: true }]),
+      : [
+        { from: 'rotation function', to: 'anywhere', port: 'tcp/443', ingress: false, egress: true },
+        { from: 'app-user function', to: 'anywhere', port: 'tcp/443', ingress: false, egress: true },
+      ]),
     ...(f.natInstance
       ? [
         { from: 'web instances', to: 'NAT instance', port: 'tcp/443', ...both },
         { from: 'app instances', to: 'NAT instance', port: 'tcp/443', ...both },
+        { from: 'rotation function', to: 'NAT instance', port: 'tcp/443', ...both },
+        { from: 'app-user function', to: 'NAT instance', port: 'tcp/443', ...both },
         { from: 'NAT instance', to: 'anywhere', port: 'all', ingress: false, egress: true },
       ]
       : []),

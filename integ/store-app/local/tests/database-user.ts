@@ -128,6 +128,7 @@ export function databaseUserTests(stack: LocalStack): TestCase[] {
             DB_PORT: String(server.port),
             DB_NAME: MAIN_DB,
             DB_SECRET_ARN: '',
+            DB_TLS: 'required',
             DB_TLS_CA_FILE: stack.dbCaFile!,
           },
           wait: 'healthy',
