@@ -60,10 +60,11 @@ const PROVIDER_TYPES = new Set(['AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS:
  *    Nothing in the kept resources refers to them.
  * 3. Replaces every Ref / Fn::GetAtt / Fn::Sub reference to a resource of `UNMODELLED_REFERENCED_TYPES`
  *    (the database's Secrets Manager secret and its attachment) with a placeholder ARN
- *    `arn:aws:secretsmanager:<region>:<account>:emulator-unmodelled:<LogicalId>`: in the app role's
- *    policy, in the app tier's user data (`DB_SECRET_ARN`), in the `DatabaseSecretArn` output, and
+ *    `arn:aws:secretsmanager:<region>:<account>:emulator-unmodelled:<LogicalId>`: in policies that
+ *    name the secret (the app-user and rotation functions'), in the `DatabaseSecretArn` output, and
  *    in the database's master user name and password (dynamic references that moto stores as
- *    plain strings). The secret resources themselves stay; moto skips them.
+ *    plain strings). The secret resources themselves stay; moto skips them. (The API itself never
+ *    sees the secret: it connects as the app user with IAM database authentication.)
  * 4. Works around four moto bugs, keeping the intent:
  *    - `AWS::KMS::Key` `Tags` are given as `TagKey`/`TagValue`: moto's KMS model reads those keys
  *      and fails with a server error (KeyError 'TagKey') on CloudFormation's `Key`/`Value`;
