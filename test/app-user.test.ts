@@ -367,7 +367,12 @@ describe.each(['dev', 'prod'] as const)('%s platform', (preset) => {
     const dbSg = onlyResource(p.template, 'AWS::EC2::SecurityGroup', 'PlatformDataSecurityGroup').id;
     const egress = egressRules(p.template, sg);
     expect(egress).toContainEqual({ peer: `sg:${dbSg}`, protocol: 'tcp', fromPort: 3306, toPort: 3306 });
-    expect(egress).toHaveLength(2);
+    // dev's NAT instance has a security group that must admit the function (and says so on both sides).
+    expect(egress).toHaveLength(preset === 'dev' ? 3 : 2);
+    if (preset === 'dev') {
+      const natSg = onlyResource(p.template, 'AWS::EC2::SecurityGroup', 'PlatformNetworkVpcNatSecurityGroup').id;
+      expect(egress).toContainEqual({ peer: `sg:${natSg}`, protocol: 'tcp', fromPort: 443, toPort: 443 });
+    }
     if (preset === 'prod') {
       // prod has interface endpoints: the database subnets and the Secrets Manager endpoint.
       expect(fnSubnetGroups(p.template, fn.id)).toEqual(['Data', 'Data', 'Data']);

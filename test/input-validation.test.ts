@@ -177,7 +177,7 @@ describe('finding 4: accepted at synth, broken at deploy or boot', () => {
   });
 
   test.each(['.', '..', 'a/b', 'a b', ''])('AppSource.fromInline(code, %j) is refused', (name) => {
-    expect(() => synthApp({ source: AppSource.fromInline('x', name) })).toThrow(error('source', 'plain file name'));
+    expect(() => synthApp({ source: AppSource.fromInline('x', name) })).toThrow(error('source file name', 'plain file name'));
   });
 
   test.each(['shop example.com', 'shop.example.com.;', 'com', '-a.example.com'])('web.domainName %j is refused', (domainName) => {
