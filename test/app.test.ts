@@ -9,7 +9,8 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { AppSource, AppTier, AppTierProps } from '../src';
 import { API_CODE, API_SOURCE, newStack, PRESETS, synthPlatform, SynthesizedPlatform } from './support/stacks';
 import {
-  allIdentityStatements, decodeShellArgs, egressRules, bootFile, ingressRules, launchTemplateUserData, onlyResource, refId, resourcesOfType, roleStatements,
+  allIdentityStatements, decodeShellArgs, egressRules, bootFile, ingressRules, launchTemplateUserData, onlyResource, refId,
+  resourcesOfType, roleStatements,
 } from './support/template';
 
 let dev: SynthesizedPlatform;

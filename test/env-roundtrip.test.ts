@@ -2,17 +2,17 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Fn } from 'aws-cdk-lib';
+import { Fn, Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as fc from 'fast-check';
 import { AppSource, AppTier, Preset } from '../src';
-import { renderAppUnit, renderStartScript } from '../src/app/boot';
-import { environmentNameProblem, environmentValueProblem, renderEnvironmentFile, systemdEnvironmentValue } from '../src/private/systemd';
-import { RERESOLVE_SERVICE, RERESOLVE_TIMER } from '../src/web/boot';
 import { HOSTILE_STRINGS, resolvedText, seedOf, TestApps, tokenName } from './support/hostile';
 import { ParsedEnvironment, SystemdEnvParser } from './support/systemd-env';
 import { bootFile, launchTemplateUserData, onlyResource } from './support/template';
+import { renderAppUnit, renderStartScript } from '../src/app/boot';
+import { environmentNameProblem, environmentValueProblem, renderEnvironmentFile, systemdEnvironmentValue } from '../src/private/systemd';
+import { RERESOLVE_SERVICE, RERESOLVE_TIMER } from '../src/web/boot';
 
 /*
  * The app's environment file, read back by systemd's own parser (the shared library behind
@@ -76,6 +76,12 @@ function userVisible(seen: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(seen).filter(([name]) => name !== 'PATH' && name !== 'PWD'));
 }
 
+/**
+ * The documented refusals: NUL, broken Unicode, noncharacters (`environmentValueProblem`) and text
+ * that looks like a token but is none (refused by the tier's token check).
+ */
+const accepted = (v: string) => environmentValueProblem(v) === undefined && !Token.isUnresolved(v);
+
 /** Values that break environment files: each reads back exactly (the documented refusals aside). */
 const VALUES: Array<[string, string]> = [
   ['a Windows path with a trailing backslash', 'C:\\data\\'],
@@ -99,7 +105,7 @@ const VALUES: Array<[string, string]> = [
   ['control characters', '\x01\x1b[31m\x7f'],
   ['a backslash before a newline', 'a\\\nb'],
   ['an escaped quote at the end', 'x\\"'],
-  ...HOSTILE_STRINGS.filter(([, v]) => environmentValueProblem(v) === undefined && Buffer.byteLength(v) < 4096),
+  ...HOSTILE_STRINGS.filter(([, v]) => accepted(v) && Buffer.byteLength(v) < 4096).map(([label, v]): [string, string] => [`known-bad: ${label}`, v]),
 ];
 
 /** Names and values as the library accepts them: the generators are filtered only by the documented refusals. */
@@ -110,7 +116,7 @@ const VALUE = fc.oneof(
   fc.fullUnicodeString({ maxLength: 60 }),
   fc.stringOf(fc.constantFrom(...'\\"\'`$%#;= \t\n\r{}'.split('')), { maxLength: 30 }),
   fc.constantFrom(...VALUES.map(([, v]) => v)),
-).filter((v) => environmentValueProblem(v) === undefined);
+).filter(accepted);
 const ENVIRONMENT = fc.dictionary(NAME, VALUE, { minKeys: 1, maxKeys: 8 });
 
 function expectExactly(parsed: ParsedEnvironment, environment: Record<string, string>): void {
@@ -134,7 +140,7 @@ describe("systemd's parser reads the environment file as written", () => {
   });
 
   test('systemd refuses a whole file with a Unicode noncharacter (why the library refuses such values)', () => {
-    const [parsed] = systemd.parse([`A="x\uFFFF"\nB="ok"\n`]);
+    const [parsed] = systemd.parse(['A="x\uFFFF"\nB="ok"\n']);
     expect(parsed.status).toBeLessThan(0);
     expect(environmentValueProblem('x\uFFFF')).toMatch(/noncharacter/);
   });
@@ -172,7 +178,7 @@ describe('the process gets exactly that environment', () => {
   });
 
   test('generated environments (fast-check): file, systemd, process, byte for byte', () => {
-    const samples = fc.sample(ENVIRONMENT, { seed: seedOf('env-roundtrip.process'), numRuns: 40 });
+    const samples = fc.sample(ENVIRONMENT, { seed: seedOf('env-roundtrip.process'), numRuns: 20 });
     const parsed = systemd.parse(samples.map(renderEnvironmentFile));
     parsed.forEach((p, i) => expectExactly(p, samples[i]));
     const seen = runStartScript(parsed.map((p) => p.entries));

@@ -137,7 +137,7 @@ test.each<[string, () => unknown, RegExp]>([
     new AppTier(stack, 'App', { vpc, source: API_SOURCE, bucketSeedPrefix: 'images' });
   }, /bucketSeedPrefix \('images'\) must be a literal S3 key prefix: one or more segments/],
   // Platform
-  ["projectName '-shop' (starts with a dash)", platform('-shop'), /projectName \('-shop'\) must be 1 to 128 characters valid in a tag value, starting with a letter or digit/],
+  ["projectName '-shop' (starts with a dash)", platform('-shop'), /projectName \('-shop'\) must be 1 to 128 characters valid in a tag value \(letters, digits, spaces and _ \. : \/ = \+ - @\), starting with a letter or digit/],
   ['projectName of 129 characters', platform('p'.repeat(129)), /projectName \('p{129}'\) must be 1 to 128 characters/],
   // NGINX configuration renderer (public)
   ['renderNginxConfig without upstreams', () => renderNginxConfig({ apiUpstreams: [] }), /apiUpstreams \(\[\]\) must name at least one upstream/],

@@ -371,7 +371,9 @@ describe('NGINX configuration', () => {
     expect(web.nginxConfig).toContain('server 127.0.0.1:8080 max_fails=3 fail_timeout=10s;');
     // The config is checked before NGINX starts.
     const lines = script.split('\n');
-    expect(lines.indexOf('nginx -t')).toBeGreaterThan(lines.indexOf("cat > /etc/nginx/nginx.conf <<'CDK_THREE_TIER_EOF'"));
+    const written = lines.findIndex((l) => / \| base64 -d > '\/etc\/nginx\/nginx\.conf'$/.test(l));
+    expect(written).toBeGreaterThan(0);
+    expect(lines.indexOf('nginx -t')).toBeGreaterThan(written);
     expect(lines.indexOf('systemctl enable --now nginx')).toBeGreaterThan(lines.indexOf('nginx -t'));
   });
 

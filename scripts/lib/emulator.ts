@@ -79,6 +79,11 @@ const PROVIDER_TYPES = new Set(['AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS:
  *      tables, routes, NAT and internet gateways or VPC endpoints (no delete in their models), so
  *      deleting the VPC fails with DependencyViolation and DeleteStack ends DELETE_FAILED. Retained,
  *      the VPC and those leftovers stay in the emulator, which is thrown away afterwards.
+ *    - `Fn::GetAtt [<database>, DbiResourceId]` (the `rds-db:connect` grant's ARN, for IAM database
+ *      authentication) becomes the placeholder `db-EMULATORPLACEHOLDER`: moto's DBInstance model
+ *      answers only `Endpoint.Address` and `Endpoint.Port`, and CreateStack fails with "resource
+ *      ... does not support attribute type DbiResourceId in Fn::GetAtt". (Added for the boot
+ *      rehearsal, scripts/lib/rehearsal.)
  */
 export function adaptTemplateForEmulator(original: any, opts: { account?: string; region?: string } = {}): EmulatorTemplate {
   const account = opts.account ?? '123456789012';
@@ -195,6 +200,20 @@ export function adaptTemplateForEmulator(original: any, opts: { account?: string
       changes.push(`${id}: VPC retained on stack deletion`);
     }
   }
+  const databases = new Set(Object.keys(resources).filter((id) => resources[id].Type === 'AWS::RDS::DBInstance'));
+  let resourceIds = 0;
+  const replaceResourceId = (node: any): any => {
+    if (Array.isArray(node)) return node.map(replaceResourceId);
+    if (!node || typeof node !== 'object') return node;
+    const ga = node['Fn::GetAtt'];
+    if (Object.keys(node).length === 1 && Array.isArray(ga) && databases.has(ga[0]) && ga[1] === 'DbiResourceId') {
+      resourceIds++;
+      return 'db-EMULATORPLACEHOLDER';
+    }
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, replaceResourceId(v)]));
+  };
+  for (const id of Object.keys(resources)) resources[id] = replaceResourceId(resources[id]);
+  if (resourceIds > 0) changes.push(`replaced ${resourceIds} Fn::GetAtt DbiResourceId of the database (not modelled by moto) with a placeholder`);
   return { template: t, removed, changes };
 }
 

@@ -155,10 +155,10 @@ export function groupLabels(template: any): Map<string, string> {
             : /App\/InstanceSecurityGroup|AppInstanceSecurityGroup/.test(where) ? 'app instances (API)'
               : /Data\/RotationSecurityGroup|DataRotationSecurityGroup/.test(where) ? 'credential rotation'
                 : /Data\/AppUserSecurityGroup|DataAppUserSecurityGroup/.test(where) ? 'app-user function'
-                : /Data\/SecurityGroup\/|DataSecurityGroup/.test(where) ? 'database'
-                  : /NatSecurityGroup/.test(where) ? 'NAT instance'
-                    : /Endpoint/.test(where) ? `${(/([A-Za-z0-9]+)Endpoint/.exec(path || id)?.[1] ?? 'interface')} endpoint`
-                      : String(r.Properties?.GroupDescription ?? id);
+                  : /Data\/SecurityGroup\/|DataSecurityGroup/.test(where) ? 'database'
+                    : /NatSecurityGroup/.test(where) ? 'NAT instance'
+                      : /Endpoint/.test(where) ? `${(/([A-Za-z0-9]+)Endpoint/.exec(path || id)?.[1] ?? 'interface')} endpoint`
+                        : String(r.Properties?.GroupDescription ?? id);
     labels.set(id, label);
   }
   return labels;

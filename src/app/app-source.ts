@@ -99,6 +99,9 @@ class InlineAppSource extends AppSource {
     if (typeof this.code !== 'string' || Token.isUnresolved(this.code)) {
       invalid(scope, 'source', this.code, 'AppSource.fromInline() needs the code as a literal string');
     }
+    if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(this.code)) {
+      invalid(scope, 'source inline code', this.code.length > 40 ? `${this.code.slice(0, 40)}...` : this.code, 'must be valid Unicode (it holds a lone surrogate, which cannot be written as UTF-8)');
+    }
     const bytes = Buffer.byteLength(this.code, 'utf8');
     if (bytes > MAX_INLINE_BYTES) {
       invalid(scope, 'source inline code bytes', bytes, `must be at most ${MAX_INLINE_BYTES}: use AppSource.fromAsset() for larger apps`);

@@ -12,14 +12,14 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { AppSource } from './app-source';
+import { APP_PATHS, renderAppBootCommands } from './boot';
 import { IDataTier } from '../data/data-tier';
 import { Preset } from '../platform/preset';
 import { acknowledge } from '../private/compliance';
-import { propOrPreset } from '../private/resolve';
 import { createAccessLogBucket, createFleet, createNotificationTopic } from '../private/fleet';
 import { addAliasRecord, certificateFor, createFront } from '../private/load-balancer';
+import { propOrPreset } from '../private/resolve';
 import { checkEnvironment, checkIntRange, checkPath, checkPort, checkS3Prefix, checkStartCommand, checkString, invalid, literalNumber } from '../private/validation';
-import { APP_PATHS, renderAppBootCommands } from './boot';
 
 /** Node.js major versions installable from the Amazon Linux 2023 repositories. */
 const NODE_VERSIONS = [20, 22, 24];
@@ -252,7 +252,7 @@ export class AppTier extends Construct implements ec2.IConnectable {
     super(scope, id);
     const preset = (props.preset ?? Preset.dev()).values;
 
-    this.port = props.port ?? 8080;
+    this.port = literalNumber(this, 'port', props.port ?? 8080, 'it is the port of security-group rules, the target group and the health check');
     checkIntRange(this, 'port', this.port, 1024, 65535);
     if ((props.certificate || props.hostedZone) && !props.domainName) {
       invalid(this, 'domainName', props.domainName, 'is required with certificate or hostedZone (the name the certificate is verified for)');

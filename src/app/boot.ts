@@ -1,5 +1,5 @@
-import { renderEnvironmentFile, renderUnit } from '../private/systemd';
 import { shellArg, writeFileCommands } from '../private/shell';
+import { renderEnvironmentFile, renderUnit } from '../private/systemd';
 
 /** Where the app tier's instances keep what the library writes. */
 export const APP_PATHS = {

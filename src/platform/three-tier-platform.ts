@@ -21,6 +21,9 @@ import { createAccessLogBucket, createNotificationTopic, enableServerAccessLogs 
 import { checkDomainName, checkExactPaths, checkS3Prefix, checkString, invalid } from '../private/validation';
 import { WebTier } from '../web/web-tier';
 
+/** The label the internal load balancer's name gets in front of the site's domain. */
+const INTERNAL_API_LABEL = 'internal-api';
+
 /**
  * Overrides of the network tier inside the platform.
  */
@@ -218,13 +221,19 @@ export class ThreeTierPlatform extends Construct {
     super(scope, id);
     this.preset = props.preset;
     const projectName = props.projectName ?? id;
-    if (!Token.isUnresolved(projectName) && !/^[A-Za-z0-9][A-Za-z0-9 _.:/=+@-]{0,127}$/.test(projectName)) {
-      invalid(this, 'projectName', projectName, 'must be 1 to 128 characters valid in a tag value, starting with a letter or digit');
+    // Tag values: Unicode letters, digits and spaces, and _ . : / = + - @ (AWS tagging rules).
+    if (!Token.isUnresolved(projectName) && (typeof projectName !== 'string' || !/^[\p{L}\p{N}][\p{L}\p{N}\p{Zs}_.:/=+@-]{0,127}$/u.test(projectName))) {
+      invalid(this, 'projectName', projectName, 'must be 1 to 128 characters valid in a tag value (letters, digits, spaces and _ . : / = + - @), starting with a letter or digit');
     }
     // Values the platform hands to a tier under another name are checked here, under the name the
     // user set, before any tier sees them.
     checkExactPaths(this, 'app.publicPaths', props.app.publicPaths, '/nginx-health');
     checkDomainName(this, 'web.domainName', props.web?.domainName, props.web?.hostedZone);
+    const domain = props.web?.domainName;
+    if (domain !== undefined && !Token.isUnresolved(domain) && props.web?.hostedZone && (props.app.internalTls ?? true)
+      && `${INTERNAL_API_LABEL}.${domain}`.length > 64) {
+      invalid(this, 'web.domainName', domain, `must be at most ${64 - INTERNAL_API_LABEL.length - 1} characters with internal TLS on: '${INTERNAL_API_LABEL}.<domainName>' gets a certificate, and ACM allows 64 (or set app.internalTls: false)`);
+    }
     if (props.applicationBucket?.seedAssetPath !== undefined) checkString(this, 'applicationBucket.seedAssetPath', props.applicationBucket.seedAssetPath);
     checkS3Prefix(this, 'applicationBucket.seedPrefix', props.applicationBucket?.seedPrefix);
     // Rotation must reach Secrets Manager: without NAT it always has the endpoint; with NAT the
@@ -270,7 +279,7 @@ export class ThreeTierPlatform extends Construct {
 
     const internalTls = (props.app.internalTls ?? true) && props.web?.domainName && props.web?.hostedZone;
     this.app = new AppTier(this, 'App', {
-      domainName: internalTls ? `internal-api.${props.web!.domainName}` : undefined,
+      domainName: internalTls ? `${INTERNAL_API_LABEL}.${props.web!.domainName}` : undefined,
       hostedZone: internalTls ? props.web!.hostedZone : undefined,
       vpc: this.vpc,
       vpcSubnets: this.network.appSubnets,

@@ -32,7 +32,7 @@ export function environmentValueProblem(value: string): string | undefined {
   }
   for (const ch of value) {
     const cp = ch.codePointAt(0)!;
-    if ((cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) === 0xfffe) {
+    if ((cp >= 0xfdd0 && cp <= 0xfdef) || cp % 0x10000 >= 0xfffe) {
       return `must not hold Unicode noncharacters (here U+${cp.toString(16).toUpperCase()}; U+FDD0 to U+FDEF, and U+FFFE and U+FFFF in every plane): systemd refuses the whole environment file, and the service would not start`;
     }
   }

@@ -320,6 +320,9 @@ function checkOptions(o: NginxConfigOptions): void {
   if (o.apiPathPrefix !== undefined && !o.apiPathPrefix.endsWith('/')) {
     fail('apiPathPrefix', o.apiPathPrefix, "must start and end with '/'");
   }
+  if (o.apiPathPrefix === '/') {
+    fail('apiPathPrefix', o.apiPathPrefix, "must not be '/': that location serves the static site");
+  }
   if (o.apiExactPaths !== undefined && !Array.isArray(o.apiExactPaths)) fail('apiExactPaths', o.apiExactPaths, 'must be a list of URL paths');
   (o.apiExactPaths ?? []).forEach((p) => path('apiExactPaths', p));
   const exact = [o.healthCheckPath ?? '/nginx-health', ...(o.apiExactPaths ?? [])];

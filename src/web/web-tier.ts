@@ -11,14 +11,14 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { renderWebBootCommands } from './boot';
 import { renderNginxConfig } from './nginx-config';
 import { HttpOnlyPolicy, Preset } from '../platform/preset';
 import { acknowledge } from '../private/compliance';
-import { propOrPreset } from '../private/resolve';
 import { createAccessLogBucket, createFleet, createNotificationTopic } from '../private/fleet';
 import { addAliasRecord, certificateFor, createFront } from '../private/load-balancer';
+import { propOrPreset } from '../private/resolve';
 import { checkDomainName, checkExactPaths, checkHostname, checkHostPort, checkIntRange, checkPath, checkString, checkTokenSource, invalid } from '../private/validation';
-import { renderWebBootCommands } from './boot';
 
 /**
  * Props of the web tier.

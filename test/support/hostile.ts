@@ -8,7 +8,7 @@ import './v8-flags';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as fc from 'fast-check';
-import { bareWord, NginxDirective, parseNginx, serializeNginx, structureDifferences, substitution, walk } from './nginx-parse';
+import { bareWord, NginxDirective, parseNginx, serializeNginx, structureDifferences, substitution } from './nginx-parse';
 import { ENV } from './stacks';
 import { ParsedEnvironment, SystemdEnvParser } from './systemd-env';
 import { bootFiles, decodeShellArgs, flatten, launchTemplateUserData, resourcesOfType } from './template';
@@ -234,8 +234,8 @@ export function errorProblems(error: unknown, allowed: AllowedError[]): string[]
 }
 
 /** A size error of the user data: allowed for inputs of several kilobytes, whatever prop carries them. */
-export function userDataError(path: string): AllowedError {
-  return { prop: 'user data', path };
+export function userDataError(constructPath: string): AllowedError {
+  return { prop: 'user data', path: constructPath };
 }
 
 /** The UTF-8 size of a value and everything in it. */
@@ -457,6 +457,16 @@ export function findNginx(): string | undefined {
 
 const TEMP_PATH_DIRECTIVES = new Set(['client_body_temp_path', 'proxy_temp_path', 'fastcgi_temp_path', 'uwsgi_temp_path', 'scgi_temp_path']);
 
+/** What `localNginxConfig` points somewhere else than the instance does. */
+export interface LocalNginxOverrides {
+  /** `host:port` of the upstream (default: 127.0.0.1 with the configured port). */
+  readonly upstream?: string;
+  /** The CA bundle NGINX verifies the upstream with (default: one public root). */
+  readonly caFile?: string;
+  /** The static site's directory (default: as configured). */
+  readonly root?: string;
+}
+
 /**
  * The configuration as `nginx -t` can check it on a test machine: what needs the instance's file
  * system or network is pointed into `dir` (pid, logs, temp paths, mime.types, the CA bundle), at
@@ -464,7 +474,7 @@ const TEMP_PATH_DIRECTIVES = new Set(['client_body_temp_path', 'proxy_temp_path'
  * `nginx -t` binds its sockets), and the `user` directive is dropped (the instance's user does not
  * exist here). Every other word is checked as the instance gets it.
  */
-export function localNginxConfig(config: string, dir: string, port: number): string {
+export function localNginxConfig(config: string, dir: string, port: number, overrides: LocalNginxOverrides = {}): string {
   const tree = parseNginx(config);
   fs.writeFileSync(path.join(dir, 'mime.types'), 'types {\n  text/html html;\n  text/plain txt;\n}\n');
   fs.writeFileSync(path.join(dir, 'ca.pem'), `${tls.rootCertificates[0]}\n`);
@@ -478,11 +488,12 @@ export function localNginxConfig(config: string, dir: string, port: number): str
       if (d.name === 'access_log' && args[0].value !== 'off') put(0, path.join(dir, 'access.log'));
       if (d.name === 'include') put(0, path.join(dir, 'mime.types'));
       if (TEMP_PATH_DIRECTIVES.has(d.name)) put(0, path.join(dir, d.name));
-      if (d.name === 'proxy_ssl_trusted_certificate') put(0, path.join(dir, 'ca.pem'));
+      if (d.name === 'proxy_ssl_trusted_certificate') put(0, overrides.caFile ?? path.join(dir, 'ca.pem'));
       if (d.name === 'listen') put(0, `127.0.0.1:${port}`);
+      if (d.name === 'root' && overrides.root) put(0, overrides.root);
       if (d.name === 'server' && parents[parents.length - 1] === 'upstream') {
         const upstreamPort = /:([0-9]+)$/.exec(args[0].value);
-        put(0, `127.0.0.1:${upstreamPort ? upstreamPort[1] : '80'}`);
+        put(0, overrides.upstream ?? `127.0.0.1:${upstreamPort ? upstreamPort[1] : '80'}`);
       }
       return { ...d, args, block: d.block ? rewrite(d.block, [...parents, d.name]) : undefined };
     });
@@ -490,52 +501,70 @@ export function localNginxConfig(config: string, dir: string, port: number): str
 }
 
 /**
- * Configurations queued during a test file and checked with `nginx -t` at its end: each in its own
- * directory, run by a few shell loops in parallel (starting processes from the test worker itself
- * costs more than the checks).
+ * Configurations checked with `nginx -t`, each in its own directory. Checks start in the background
+ * as configurations arrive, a batch at a time, each batch run by one shell loop (starting processes
+ * from the test worker itself costs more than the checks), so they overlap the synthesis of later
+ * cases; `run` waits for all and returns the failures. Identical configurations are checked once.
  */
 export class NginxTestQueue {
-  private readonly configs = new Map<string, string>();
   private readonly seen = new Set<string>();
+  private pending: Array<[string, string]> = [];
+  private readonly batches: Array<Promise<string[]>> = [];
+  private root?: string;
+  private count = 0;
+  private readonly firstPort = 20000 + Math.floor(Math.random() * 20000);
+
+  constructor(private readonly batchSize = 25) {}
 
   public add(label: string, config: string): void {
     if (this.seen.has(config)) return;
     this.seen.add(config);
-    this.configs.set(label, config);
+    this.pending.push([label, config]);
+    if (this.pending.length >= this.batchSize) this.startBatch();
   }
 
+  /** How many distinct configurations were queued. */
   public get size(): number {
-    return this.configs.size;
+    return this.seen.size;
   }
 
-  /** Runs `nginx -t` on every queued configuration; returns the failures. */
-  public async run(concurrency = Math.max(2, os.cpus().length)): Promise<string[]> {
+  /** Waits for every check; returns the failures (each with its configuration's label). */
+  public async run(): Promise<string[]> {
+    this.startBatch();
+    const failures = (await Promise.all(this.batches)).flat();
+    this.batches.length = 0;
+    return failures;
+  }
+
+  /** Waits for checks still running and removes the directories. */
+  public async dispose(): Promise<void> {
+    await Promise.all(this.batches);
+    if (this.root) fs.rmSync(this.root, { recursive: true, force: true });
+  }
+
+  private startBatch(): void {
+    if (this.pending.length === 0) return;
     const nginx = findNginx();
     if (!nginx) throw new Error('nginx is not installed (e.g. apt-get install -y nginx): the NGINX configurations cannot be checked');
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-t-'));
-    try {
-      const labels = new Map<string, string>();
-      const firstPort = 20000 + Math.floor(Math.random() * 20000);
-      const dirs = [...this.configs.entries()].map(([label, config], i) => {
-        const dir = path.join(root, String(i));
-        fs.mkdirSync(dir);
-        fs.writeFileSync(path.join(dir, 'nginx.conf'), localNginxConfig(config, dir, firstPort + i));
-        labels.set(dir, label);
-        return dir;
-      });
-      const loop = 'for d in "$@"; do out=$("$NGINX" -t -q -p "$d/" -e "$d/error.log" -c "$d/nginx.conf" 2>&1) || printf \'%s\\0%s\\0\' "$d" "$out"; done';
-      const chunks = Array.from({ length: concurrency }, (_, c) => dirs.filter((_d, i) => i % concurrency === c)).filter((c) => c.length > 0);
-      const outputs = await Promise.all(chunks.map((chunk) => run('bash', ['-c', loop, 'bash', ...chunk], { ...process.env, NGINX: nginx })));
+    this.root ??= fs.mkdtempSync(path.join(os.tmpdir(), 'nginx-t-'));
+    const labels = new Map<string, string>();
+    const dirs = this.pending.map(([label, config]) => {
+      const n = this.count++;
+      const dir = path.join(this.root!, String(n));
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, 'nginx.conf'), localNginxConfig(config, dir, this.firstPort + (n % 20000)));
+      labels.set(dir, label);
+      return dir;
+    });
+    this.pending = [];
+    const loop = 'for d in "$@"; do out=$("$NGINX_BINARY" -t -q -p "$d/" -e "$d/error.log" -c "$d/nginx.conf" 2>&1) || printf \'%s\\0%s\\0\' "$d" "$out"; rm -rf "$d"; done';
+    this.batches.push(run('bash', ['-c', loop, 'bash', ...dirs], { ...process.env, NGINX_BINARY: nginx }).then(({ status, stdout, stderr }) => {
       const failures: string[] = [];
-      for (const { status, stdout, stderr } of outputs) {
-        if (status !== 0) failures.push(`the nginx -t loop failed (${status}): ${stderr.slice(0, 500)}`);
-        const parts = stdout.split('\0');
-        for (let i = 0; i + 1 < parts.length; i += 2) failures.push(`${labels.get(parts[i])}: nginx -t failed: ${parts[i + 1].trim().slice(0, 500)}`);
-      }
+      if (status !== 0) failures.push(`the nginx -t loop failed (${status}): ${stderr.slice(0, 500)}`);
+      const parts = stdout.split('\0');
+      for (let i = 0; i + 1 < parts.length; i += 2) failures.push(`${labels.get(parts[i])}: nginx -t failed: ${parts[i + 1].trim().slice(0, 500)}`);
       return failures;
-    } finally {
-      fs.rmSync(root, { recursive: true, force: true });
-    }
+    }));
   }
 }
 
@@ -549,9 +578,4 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
-}
-
-/** Every `location` of a configuration with its modifier and path, e.g. `= /healthz`. */
-export function locations(config: string): string[] {
-  return walk(parseNginx(config)).filter((w) => w.directive.name === 'location').map((w) => w.directive.args.map((a) => a.value).join(' '));
 }

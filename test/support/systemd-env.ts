@@ -117,20 +117,3 @@ function splitOutput(stdout: Buffer, count: number): ParsedEnvironment[] {
   if (pos !== stdout.length) throw new Error('the systemd environment helper wrote more than expected');
   return results;
 }
-
-/**
- * Runs `/bin/sh <start script>` with exactly the given environment (`env -i`), as app.service runs
- * the start script, and returns what it writes to stdout.
- */
-export function runWithEnvironment(entries: Array<[string, string]>, startScript: string, cwd: string): { stdout: Buffer; stderr: string; status: number | null } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'start-script-'));
-  try {
-    const script = path.join(dir, 'start.sh');
-    fs.writeFileSync(script, startScript, { mode: 0o755 });
-    const result = spawnSync('env', ['-i', ...entries.map(([n, v]) => `${n}=${v}`), '/bin/sh', script], { cwd, maxBuffer: 64 * 1024 * 1024 });
-    if (result.error) throw result.error;
-    return { stdout: result.stdout, stderr: result.stderr.toString('utf8'), status: result.status };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
