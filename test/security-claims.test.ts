@@ -658,3 +658,63 @@ function makeCertificates(name: string) {
 
 const afterAllCleanups: Array<() => void> = [];
 afterAll(() => afterAllCleanups.forEach((c) => c()));
+
+describe('README: "WAF (AWS managed rule groups) with logging on both load balancers"', () => {
+  /** Problems: load balancers without a web ACL that has managed rule groups and a logging configuration. */
+  const wafProblems = (template: any): string[] => {
+    const resources = Object.entries<any>(template.Resources);
+    const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);
+    const acls = new Map(ofType('AWS::WAFv2::WebACL').map(([id, r]) => [id, r]));
+    const logged = new Set(ofType('AWS::WAFv2::LoggingConfiguration').map(([, r]) => JSON.stringify(r.Properties.ResourceArn)));
+    const problems: string[] = [];
+    for (const [lbId] of ofType('AWS::ElasticLoadBalancingV2::LoadBalancer')) {
+      const associations = ofType('AWS::WAFv2::WebACLAssociation').filter(([, a]) => JSON.stringify(a.Properties.ResourceArn).includes(`"${lbId}"`));
+      if (associations.length !== 1) { problems.push(`${lbId}: ${associations.length} web ACLs`); continue; }
+      const aclRef = associations[0][1].Properties.WebACLArn;
+      const aclId = aclRef['Fn::GetAtt']?.[0];
+      const acl = acls.get(aclId);
+      const managed = (acl?.Properties.Rules ?? []).filter((r: any) => r.Statement?.ManagedRuleGroupStatement?.VendorName === 'AWS');
+      if (managed.length === 0) problems.push(`${lbId}: no AWS managed rule group`);
+      if (!logged.has(JSON.stringify(aclRef))) problems.push(`${lbId}: web ACL ${aclId} is not logged`);
+    }
+    return problems;
+  };
+
+  test.each(['dev', 'staging', 'prod'] as const)('%s: each of the two load balancers has a web ACL with AWS managed rule groups, and the ACL is logged', (preset) => {
+    const template = platformFor(preset).template.toJSON();
+    expect(resourcesOfType(platformFor(preset).template, 'AWS::ElasticLoadBalancingV2::LoadBalancer')).toHaveLength(2);
+    const noLogging = JSON.parse(JSON.stringify(template));
+    for (const [id, r] of Object.entries<any>(noLogging.Resources)) if (r.Type === 'AWS::WAFv2::LoggingConfiguration') delete noLogging.Resources[id];
+    const noManaged = JSON.parse(JSON.stringify(template));
+    for (const r of Object.values<any>(noManaged.Resources)) if (r.Type === 'AWS::WAFv2::WebACL') r.Properties.Rules = [];
+    expectClaim(wafProblems, template, { 'logging removed': noLogging, 'managed rule groups removed': noManaged });
+  });
+});
+
+describe('README: "Every bucket blocks public access and denies requests without TLS 1.2+."', () => {
+  /** Problems: buckets whose policy lacks a deny of plain HTTP or of TLS below 1.2. */
+  const tlsProblems = (template: any): string[] => {
+    const resources = Object.entries<any>(template.Resources);
+    const problems: string[] = [];
+    for (const [bucketId] of resources.filter(([, r]) => r.Type === 'AWS::S3::Bucket')) {
+      const statements = resources
+        .filter(([, r]) => r.Type === 'AWS::S3::BucketPolicy' && r.Properties.Bucket?.Ref === bucketId)
+        .flatMap(([, r]) => r.Properties.PolicyDocument.Statement);
+      const denies = statements.filter((s: any) => s.Effect === 'Deny' && s.Principal?.AWS === '*' && s.Action === 's3:*');
+      if (!denies.some((s: any) => s.Condition?.Bool?.['aws:SecureTransport'] === 'false')) problems.push(`${bucketId}: plain HTTP not denied`);
+      if (!denies.some((s: any) => Number(s.Condition?.NumericLessThan?.['s3:TlsVersion']) === 1.2)) problems.push(`${bucketId}: TLS below 1.2 not denied`);
+    }
+    return problems;
+  };
+
+  test.each(['dev', 'prod'] as const)('%s: every bucket policy denies HTTP and TLS below 1.2', (preset) => {
+    const template = platformFor(preset).template.toJSON();
+    expect(resourcesOfType(platformFor(preset).template, 'AWS::S3::Bucket').length).toBeGreaterThan(0);
+    const weaker = JSON.parse(JSON.stringify(template));
+    for (const r of Object.values<any>(weaker.Resources)) {
+      if (r.Type !== 'AWS::S3::BucketPolicy') continue;
+      r.Properties.PolicyDocument.Statement = r.Properties.PolicyDocument.Statement.filter((s: any) => !s.Condition?.NumericLessThan);
+    }
+    expectClaim(tlsProblems, template, { 'TLS version deny removed': weaker });
+  });
+});
