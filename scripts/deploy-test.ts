@@ -22,6 +22,8 @@ import { adaptTemplateForEmulator, ensureSsmParameters, skippedByEmulator } from
 import { EXAMPLES, ExampleName, presetOf, UPDATE_VARIANTS } from './lib/examples';
 import { DeployedStack, inspectStack, routeLeavesVpc } from './lib/inspect';
 import { Progress } from './lib/progress';
+import { rehearsalPrerequisites } from './lib/rehearsal/instance';
+import { rehearsalProblems, rehearsePlatform } from './lib/rehearsal/rehearse';
 import { compareEdges, edgeText, groupLabels, intendedEdges } from './lib/sg-graph';
 import { createStack, deleteStack, TemplateStore, updateStack } from './lib/stack';
 import { limitConcurrency, synthExample, synthUpdateVariant } from './lib/synth-examples';
@@ -107,7 +109,7 @@ async function main(): Promise<number> {
       const checks = new Checks(example);
       console.log(`\n== ${example} (${base.stackName}) ==`);
       try {
-        await testExample(example, base, update, clients, checks, t);
+        await testExample(example, base, update, clients, checks, t, target.endpoint!);
       } catch (e) {
         checks.fail('unexpected error', (e as Error).stack ?? String(e));
         await deleteStack({ cfn: clients.cfn, stackName: base.stackName }).catch(() => undefined);
@@ -136,7 +138,7 @@ async function main(): Promise<number> {
 }
 
 async function testExample(
-  example: ExampleName, base: SynthesizedStack, update: SynthesizedStack, c: Clients, checks: Checks, t: Timings,
+  example: ExampleName, base: SynthesizedStack, update: SynthesizedStack, c: Clients, checks: Checks, t: Timings, endpoint: string,
 ): Promise<void> {
   const preset = presetOf(example).values;
   const variant = UPDATE_VARIANTS[example];
@@ -174,13 +176,19 @@ async function testExample(
     return;
   }
   t.create = result.ms;
+  const stackId: string = result.stackId;
   checks.pass('create: CREATE_COMPLETE', formatDuration(result.ms));
   let deployed = await inspectStack(c, stackName, base.template);
   const skipped = skippedByEmulator(created.template, new Set(deployed.resources.keys()));
   console.log(`  accepted but not modelled by moto: ${skipped.length} (${countBy(skipped.map((s) => s.type))})`);
 
   await checks.run('subnets: one per tier and AZ, on the address plan', async () => checkSubnets(deployed, base.template, preset.maxAzs));
-  await checks.run('routes: data subnets reach no internet or NAT gateway; web/app through NAT; public through the IGW', async () => checkRoutes(deployed));
+  // Egress as the template intends it: through NAT (a NAT gateway or instance in the template), or
+  // AWS services only (no NAT: web and app subnets route nowhere outside the VPC, like data).
+  const natIntended = Object.values<any>(base.template.Resources).some((r) => r.Type === 'AWS::EC2::NatGateway'
+    || (r.Type === 'AWS::EC2::Instance' && r.Properties?.SourceDestCheck === false));
+  await checks.run(`routes: data subnets reach no internet or NAT gateway; web/app ${natIntended ? 'through NAT' : 'reach nothing outside the VPC (AWS services only)'}; public through the IGW`,
+    async () => checkRoutes(deployed, natIntended));
   await checks.run('security groups: ingress rules as deployed equal the intended graph, edge for edge', async () => {
     const intended = intendedEdges(base.template).filter((e) => e.direction === 'ingress');
     const { missing, unexpected: extra } = compareEdges(intended, deployed.edges.filter((e) => e.direction === 'ingress'));
@@ -201,6 +209,26 @@ async function testExample(
     await checks.run(`${tier} fleet: ${expected.min}..${expected.max} x ${expected.type}, instances healthy in the target group, IMDSv2 required`, async () =>
       checkFleet(deployed, tier, expected));
   }
+
+  // --- boot: both fleets' user data, tokens resolved to this deployment's values, run on this machine ---
+  await checks.run('boot rehearsal: both fleets\' user data runs unmodified, NGINX serves the app through the load balancer (scripts/lib/rehearsal)', async () => {
+    const missing = rehearsalPrerequisites();
+    if (missing.length > 0) return missing;
+    const r = await rehearsePlatform({
+      name: example,
+      clients: c,
+      endpoint,
+      account: ACCOUNT,
+      region: REGION,
+      stackName,
+      stackId,
+      template: base.template,
+      startCommand: 'node server.js',
+      apiProbePath: '/api/hello',
+    });
+    console.log(`         app ${(r.app!.durationMs / 1000).toFixed(1)} s, web ${(r.web!.durationMs / 1000).toFixed(1)} s`);
+    return rehearsalProblems(r);
+  });
 
   // --- update ---
   const stateful = statefulPhysicalIds(deployed);
@@ -326,13 +354,15 @@ function checkSubnets(d: DeployedStack, template: any, maxAzs: number): string[]
   return problems;
 }
 
-function checkRoutes(d: DeployedStack): string[] {
+function checkRoutes(d: DeployedStack, natIntended: boolean): string[] {
   const problems: string[] = [];
   for (const s of d.subnets) {
     const out = s.routes.map(routeLeavesVpc).filter((x): x is string => x !== undefined);
     const defaultRoute = s.routes.find((r) => r.DestinationCidrBlock === '0.0.0.0/0');
-    if (s.tier === 'Data' && out.length > 0) problems.push(`data subnet ${s.id} (${s.az}) routes to ${out.join(', ')}`);
-    if ((s.tier === 'Web' || s.tier === 'App') && !(defaultRoute && (defaultRoute.NatGatewayId || defaultRoute.InstanceId || defaultRoute.NetworkInterfaceId))) {
+    const isolated = s.tier === 'Data' || ((s.tier === 'Web' || s.tier === 'App') && !natIntended);
+    if (isolated && out.length > 0) problems.push(`${s.tier} subnet ${s.id} (${s.az}) routes to ${out.join(', ')}`);
+    if ((s.tier === 'Web' || s.tier === 'App') && natIntended
+      && !(defaultRoute && (defaultRoute.NatGatewayId || defaultRoute.InstanceId || defaultRoute.NetworkInterfaceId))) {
       problems.push(`${s.tier} subnet ${s.id} (${s.az}) has no default route through NAT`);
     }
     if (s.tier === 'Public' && !defaultRoute?.GatewayId?.startsWith('igw-')) problems.push(`public subnet ${s.id} (${s.az}) has no default route to the internet gateway`);
