@@ -8,6 +8,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 # The working tree's files (tracked and new, not ignored), without installs or build output.
 (cd "$repo" && git ls-files -co --exclude-standard -z | grep -zv '^integ/.*\.snapshot/' | xargs -0 cp --parents -t "$tmp")
+# Bundled Lambda handlers (built by the compile step, not tracked).
+if [ -d "$repo/assets" ]; then cp -r "$repo/assets" "$tmp/assets"; fi
 mkdir -p "$tmp/node_modules"
 for entry in "$repo"/node_modules/* "$repo"/node_modules/.bin; do
   name=$(basename "$entry")

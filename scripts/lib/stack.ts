@@ -19,9 +19,19 @@ export interface TemplateStore {
   url(key: string): string;
 }
 
+/**
+ * The template as JSON text with the characters YAML cannot hold written as `\uXXXX` escapes (the
+ * same JSON value): moto reads templates with a YAML parser, which refuses a raw DEL or C1 control
+ * character in a string ("unacceptable character #x007f"), and JSON.stringify leaves them raw.
+ * (Added for the boot rehearsal, whose hostile environment values hold them.)
+ */
+export function templateBody(template: any): string {
+  return JSON.stringify(template).replace(/[\x7f-\x84\x86-\x9f\ufffe\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** The template as CreateStack/UpdateStack take it: inline, or by URL when too large. */
 async function templateSource(stackName: string, template: any, store: TemplateStore): Promise<{ TemplateBody?: string; TemplateURL?: string }> {
-  const body = JSON.stringify(template);
+  const body = templateBody(template);
   if (Buffer.byteLength(body) <= MAX_TEMPLATE_BODY_BYTES) return { TemplateBody: body };
   if (store.createBucket) {
     try {

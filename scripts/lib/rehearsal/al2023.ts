@@ -1,0 +1,107 @@
+/**
+ * What the boot scripts take for granted about Amazon Linux 2023, in one place: package names,
+ * paths and users that exist on an instance but cannot be rehearsed on Debian as they are. The
+ * rehearsal's stand-ins (standins/dnf.js) read these, and test/al2023-facts.test.ts checks them
+ * against test/fixtures/al2023-facts.json, which names the source of each fact and when it was
+ * looked up.
+ */
+
+/** A package the boot scripts install with `dnf install -y`, and what stands in for it here. */
+export interface Al2023Package {
+  /** The AL2023 package name, as the boot script names it. */
+  readonly name: string;
+  /** The Debian packages that provide the same programs on the rehearsal machine (must be installed). */
+  readonly debianPackages: string[];
+  /**
+   * What the AL2023 package does at install time that the rehearsal repeats, so that the boot
+   * script finds what it would find on an instance (see standins/dnf.js).
+   */
+  readonly installs: string;
+}
+
+/** Node.js major versions AL2023 packages as `nodejs<major>` (the app tier allows these). */
+export const AL2023_NODE_MAJORS = [20, 22, 24];
+
+/** The Node.js package of a major version, and the versioned binary it installs. */
+export function al2023NodePackage(major: number): { readonly name: string; readonly binary: string } {
+  return { name: `nodejs${major}`, binary: `/usr/bin/node-${major}` };
+}
+
+/** Paths and users of AL2023's nginx package. */
+export const AL2023_NGINX = {
+  user: 'nginx',
+  group: 'nginx',
+  home: '/var/lib/nginx',
+  shell: '/sbin/nologin',
+  comment: 'Nginx web server',
+  binary: '/usr/sbin/nginx',
+  config: '/etc/nginx/nginx.conf',
+  mimeTypes: '/etc/nginx/mime.types',
+  webRoot: '/usr/share/nginx/html',
+  logDirectory: '/var/log/nginx',
+  pidFile: '/run/nginx.pid',
+  unit: '/usr/lib/systemd/system/nginx.service',
+};
+
+/**
+ * The nginx unit of AL2023's package (Fedora's, from which AL2023 builds it): `nginx -t` before
+ * the start, a forking master that writes /run/nginx.pid, reload by signal.
+ */
+export const AL2023_NGINX_UNIT = [
+  '[Unit]',
+  'Description=The nginx HTTP and reverse proxy server',
+  'After=network-online.target remote-fs.target nss-lookup.target',
+  'Wants=network-online.target',
+  '',
+  '[Service]',
+  'Type=forking',
+  'PIDFile=/run/nginx.pid',
+  'ExecStartPre=/usr/bin/rm -f /run/nginx.pid',
+  'ExecStartPre=/usr/sbin/nginx -t',
+  'ExecStart=/usr/sbin/nginx',
+  'ExecReload=/usr/sbin/nginx -s reload',
+  'KillSignal=SIGQUIT',
+  'TimeoutStopSec=5',
+  'KillMode=mixed',
+  'PrivateTmp=true',
+  '',
+  '[Install]',
+  'WantedBy=multi-user.target',
+  '',
+].join('\n');
+
+/** Where aws-cfn-bootstrap puts the CloudFormation helper scripts. */
+export const AL2023_CFN_SIGNAL = '/opt/aws/bin/cfn-signal';
+
+/** The system CA bundle (what NGINX verifies the internal load balancer's certificate with). */
+export const AL2023_CA_BUNDLE = '/etc/pki/tls/certs/ca-bundle.crt';
+
+/** Every package a boot script may install, by AL2023 name. */
+export const AL2023_PACKAGES: Al2023Package[] = [
+  {
+    name: 'aws-cfn-bootstrap',
+    debianPackages: [],
+    installs: `the CloudFormation helper scripts in /opt/aws/bin; here only ${AL2023_CFN_SIGNAL}, the cfn-signal stand-in`,
+  },
+  {
+    name: 'nginx',
+    debianPackages: ['nginx'],
+    installs: `the nginx user and group (home ${AL2023_NGINX.home}, shell ${AL2023_NGINX.shell}), ${AL2023_NGINX.unit}, `
+      + `${AL2023_NGINX.logDirectory} and ${AL2023_NGINX.home}/tmp`,
+  },
+  {
+    name: 'unzip',
+    debianPackages: ['unzip'],
+    installs: 'nothing more (Debian\'s unzip is the same Info-ZIP program)',
+  },
+  ...AL2023_NODE_MAJORS.map((major) => ({
+    name: al2023NodePackage(major).name,
+    debianPackages: ['nodejs'],
+    installs: `${al2023NodePackage(major).binary}, linked to this machine's node (the only Node.js here, whatever its major version)`,
+  })),
+];
+
+/** The AL2023 package of a name, or undefined when AL2023 has none by that name (as far as this list knows). */
+export function al2023Package(name: string): Al2023Package | undefined {
+  return AL2023_PACKAGES.find((p) => p.name === name);
+}
