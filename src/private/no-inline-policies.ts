@@ -47,8 +47,11 @@ function moveInlinePolicies(role: CfnResource): void {
   const policies = Object.values(rendered.Resources)[0]?.Properties?.Policies ?? [];
   if (policies.length === 0) return;
   const scope = role.node.scope!;
+  // (Newer aws-cdk-lib releases count more constructs as CfnResource; only those that can tell
+  // their dependencies are asked.)
   const dependents = scope.node.findAll().filter((c): c is CfnResource =>
-    c instanceof CfnResource && c !== role && c.obtainResourceDependencies().includes(role));
+    c instanceof CfnResource && c !== role && typeof c.obtainResourceDependencies === 'function'
+    && c.obtainResourceDependencies().includes(role));
   for (const inline of policies) {
     const managed = new iam.CfnManagedPolicy(scope, `${role.node.id}Policy${inline.PolicyName}`, {
       description: `Inline policy '${inline.PolicyName}' of ${role.node.path}, as a customer managed policy`,
