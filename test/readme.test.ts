@@ -7,6 +7,9 @@ import { NatMode, Preset } from '../src';
 import { DEFAULTS_ROWS, renderDefaultsTable, renderDuration, renderNatMode, renderRetention } from './support/readme-tables';
 
 const readme = fs.readFileSync(README_PATH, 'utf8');
+/** Whether the installed aws-cdk-lib is the one this package is developed with (the README's). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const onPinnedCdk = require('aws-cdk-lib/package.json').version === require('../package.json').devDependencies['aws-cdk-lib'];
 
 describe('generated README blocks are up to date', () => {
   test.each(README_BLOCKS.map((b) => [b.name, b] as const))('%s', (name, block) => {
@@ -15,7 +18,15 @@ describe('generated README blocks are up to date', () => {
       const { start, end } = markers(name);
       throw new Error(`README.md has no ${start} ... ${end} block: add the markers, then run ${UPDATE_COMMAND}`);
     }
-    const rendered = block.render();
+    let rendered = block.render();
+    if (name === 'compliance-counts' && !onPinnedCdk) {
+      // The README documents the aws-cdk-lib this package is built with. On a newer release (the
+      // forward-compatibility run) aws-cdk-lib's own resources can differ (e.g. the provider
+      // framework's runtime), which moves how many findings the library acknowledges, never how
+      // many are open: compare everything but those counts.
+      const mask = (text: string) => text.replace(/(\d+ open \/ )\d+( acknowledged)/g, '$1N$2');
+      if (mask(current) === mask(rendered)) rendered = current;
+    }
     if (current !== rendered) {
       throw new Error(`README.md block '${name}' is out of date: run ${UPDATE_COMMAND}\n\n--- README.md\n${current}\n\n--- rendered\n${rendered}\n`);
     }

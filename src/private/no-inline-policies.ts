@@ -34,12 +34,15 @@ class ProviderInlinePoliciesToManaged implements IAspect {
     if (!(node instanceof CustomResourceProviderBase)) return;
     const role = node.node.tryFindChild('Role');
     if (!(role instanceof CfnResource) || role.cfnResourceType !== 'AWS::IAM::Role') return;
-    moveInlinePolicies(role);
+    // The provider's function runs with the role, so it must also wait for the managed policy.
+    const functions = node.node.children.filter((c): c is CfnResource =>
+      CfnResource.isCfnResource(c) && c.cfnResourceType === 'AWS::Lambda::Function');
+    moveInlinePolicies(role, functions);
   }
 }
 
 /** Rewrites one role's inline `Policies` into customer managed policies attached to it. */
-function moveInlinePolicies(role: CfnResource): void {
+function moveInlinePolicies(role: CfnResource, functions: CfnResource[]): void {
   const stack = Stack.of(role);
   // The rendered resource, overrides included; the statements are final here (providers receive
   // them in constructors, before aspects run).
@@ -52,6 +55,7 @@ function moveInlinePolicies(role: CfnResource): void {
   const dependents = scope.node.findAll().filter((c): c is CfnResource =>
     c instanceof CfnResource && c !== role && typeof c.obtainResourceDependencies === 'function'
     && c.obtainResourceDependencies().includes(role));
+  for (const fn of functions) if (!dependents.includes(fn)) dependents.push(fn);
   for (const inline of policies) {
     const managed = new iam.CfnManagedPolicy(scope, `${role.node.id}Policy${inline.PolicyName}`, {
       description: `Inline policy '${inline.PolicyName}' of ${role.node.path}, as a customer managed policy`,
