@@ -4,6 +4,7 @@ import { IConstruct } from 'constructs';
 import { isPrivate, MAX_AZ_SLOTS, MAX_VPC_PREFIX, MIN_VPC_PREFIX, parseCidr, PRIVATE_RANGES } from './address-plan';
 import { InterfaceEndpointService } from './endpoints';
 import { EgressMode, NatMode } from './nat-mode';
+import type { NetworkTierProps } from './network-tier';
 import { Preset, PresetValues } from '../platform/preset';
 import { checkIntRange, invalid, literalNumber, literalString } from '../private/validation';
 
@@ -26,15 +27,7 @@ export interface NetworkInputs {
 }
 
 /** What the network inputs are read from: the props a user passes (to the tier or the platform). */
-export interface NetworkInputProps {
-  readonly preset?: Preset;
-  readonly cidr?: string;
-  readonly maxAzs?: number;
-  readonly egress?: EgressMode;
-  readonly natMode?: NatMode;
-  readonly interfaceEndpoints?: InterfaceEndpointService[];
-  readonly flowLogRetention?: logs.RetentionDays;
-}
+export type NetworkInputProps = Pick<NetworkTierProps, 'preset' | 'cidr' | 'maxAzs' | 'egress' | 'natMode' | 'interfaceEndpoints' | 'flowLogRetention'>;
 
 /** The default VPC CIDR. */
 export const DEFAULT_CIDR = '10.0.0.0/16';

@@ -1,3 +1,4 @@
+import type { SubnetTrafficRule } from './network-tier';
 /**
  * The network ACL rules of the four subnet groups, derived from the traffic graph of the tiers.
  *
@@ -38,21 +39,8 @@ export interface SubnetTrafficPlanInput {
   readonly dataSubnetFunctions: boolean;
 }
 
-/** One planned network ACL entry. */
-export interface PlannedRule {
-  readonly subnetGroup: SubnetGroup;
-  readonly ruleNumber: number;
-  readonly egress: boolean;
-  readonly allow: boolean;
-  /** `tcp`, or `all` for the deny rules. */
-  readonly protocol: string;
-  readonly fromPort?: number;
-  readonly toPort?: number;
-  readonly cidr: string;
-  /** The peer in words: `web subnets`, `the VPC`, `anywhere`. */
-  readonly peer: string;
-  readonly purpose: string;
-}
+/** One planned network ACL entry: the public `SubnetTrafficRule`, with its subnet group typed. */
+export type PlannedRule = SubnetTrafficRule & { readonly subnetGroup: SubnetGroup };
 
 const ANYWHERE = '0.0.0.0/0';
 

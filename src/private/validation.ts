@@ -1,5 +1,6 @@
 import { CfnParameter, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { describeToken, resolveNumber, resolveString } from './resolve';
 import { environmentNameProblem, environmentValueProblem } from './systemd';
 
 /**
@@ -86,7 +87,6 @@ export function isSafeAbsolutePath(value: string): boolean {
   if (!/^(\/[A-Za-z0-9_.+@-]+)+\/?$/.test(value) || value.length > 1024) return false;
   return !value.split('/').some((segment) => segment === '.' || segment === '..');
 }
-const PATH_ALLOWED = "must be an absolute path of letters, digits and _ . + @ - (no empty, '.' or '..' segments; at most 1024 characters)";
 
 /** Validates a host name (tokens: the literal parts around them). */
 export function checkHostname(scope: IConstruct, prop: string, value: string | undefined, options: { minLabels?: number } = {}): void {
@@ -109,22 +109,6 @@ export function checkHostPort(scope: IConstruct, prop: string, value: string): v
   }
 }
 
-/** Validates an absolute file system path. */
-export function checkAbsolutePath(scope: IConstruct, prop: string, value: string | undefined): void {
-  if (value === undefined) return;
-  if (typeof value !== 'string' || Token.isUnresolved(value) || !isSafeAbsolutePath(value)) {
-    invalid(scope, prop, value, Token.isUnresolved(value) ? 'must be a literal (it is written into a configuration file at synth time)' : PATH_ALLOWED);
-  }
-}
-
-/** Validates an IPv4 address. */
-export function checkIpv4(scope: IConstruct, prop: string, value: string | undefined): void {
-  if (value === undefined) return;
-  if (typeof value !== 'string' || !IPV4.test(value)) {
-    invalid(scope, prop, value, 'must be an IPv4 address written as four decimal numbers from 0 to 255 without leading zeros');
-  }
-}
-
 /** Validates an S3 key prefix: path segments of safe characters, each ending with '/'. */
 export function checkS3Prefix(scope: IConstruct, prop: string, value: string | undefined): void {
   if (value === undefined || value === '') return;
@@ -142,24 +126,23 @@ export function checkString(scope: IConstruct, prop: string, value: unknown): as
 
 /**
  * A number that must be known at synth time: literals pass; a token that resolves to a number in
- * the stack (e.g. `Lazy.number`) gives that number; any other token (e.g. a CloudFormation
- * parameter) is an error that says a literal is needed and why.
+ * the stack (e.g. `Lazy.number`) gives that number (`resolveNumber`); any other token (e.g. a
+ * CloudFormation parameter) is an error that says a literal is needed and why.
  */
 export function literalNumber(scope: IConstruct, prop: string, value: number, why: string): number {
   if (typeof value !== 'number') invalid(scope, prop, value, 'must be a number');
-  if (!Token.isUnresolved(value)) return value;
-  const resolved = Stack.of(scope).resolve(value);
-  if (typeof resolved === 'number') return resolved;
-  return invalid(scope, prop, `token ${JSON.stringify(resolved)}`, `must be a literal number (${why})`);
+  return requireLiteral(scope, prop, resolveNumber(scope, value), 'number', why);
 }
 
 /** Like `literalNumber`, for strings. */
 export function literalString(scope: IConstruct, prop: string, value: string, why: string): string {
   if (typeof value !== 'string') invalid(scope, prop, value, 'must be a string');
+  return requireLiteral(scope, prop, resolveString(scope, value), 'string', why);
+}
+
+function requireLiteral<T extends number | string>(scope: IConstruct, prop: string, value: T, kind: string, why: string): T {
   if (!Token.isUnresolved(value)) return value;
-  const resolved = Stack.of(scope).resolve(value);
-  if (typeof resolved === 'string') return resolved;
-  return invalid(scope, prop, `token ${JSON.stringify(resolved)}`, `must be a literal string (${why})`);
+  return invalid(scope, prop, describeToken(scope, value), `must be a literal ${kind} (${why})`);
 }
 
 /**
