@@ -1,5 +1,5 @@
-export * from './network/nat-mode';
-export * from './network/endpoints';
+export * from './network/options/nat-mode';
+export * from './network/options/endpoints';
 export * from './network/network-tier';
 export * from './web/nginx-config';
 export * from './web/web-tier';
@@ -7,5 +7,5 @@ export * from './app/app-source';
 export * from './app/app-tier';
 export * from './data/data-tier';
 export * from './data/app-user-sql';
-export * from './platform/preset';
+export * from './preset/preset';
 export * from './platform/three-tier-platform';

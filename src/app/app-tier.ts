@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { AppSource } from './app-source';
 import { APP_PATHS, renderAppBootCommands } from './boot';
 import { IDataTier } from '../data/data-tier';
-import { Preset } from '../platform/preset';
+import { Preset } from '../preset/preset';
 import { acknowledge } from '../private/compliance';
 import { createAccessLogBucket, createFleet, createNotificationTopic } from '../private/fleet';
 import { addAliasRecord, certificateFor, createFront } from '../private/load-balancer';

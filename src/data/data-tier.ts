@@ -14,7 +14,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { AppUserFunction } from './app-user-function';
 import { renderAppUserSql } from './app-user-sql';
-import { Preset } from '../platform/preset';
+import { Preset } from '../preset/preset';
 import { acknowledge } from '../private/compliance';
 import { createLogKey } from '../private/fleet';
 import { ManagedPolicyRole } from '../private/managed-policy-role';

@@ -2,10 +2,10 @@ import { Stack, Token } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { IConstruct } from 'constructs';
 import { isPrivate, MAX_AZ_SLOTS, MAX_VPC_PREFIX, MIN_VPC_PREFIX, parseCidr, PRIVATE_RANGES } from './address-plan';
-import { InterfaceEndpointService } from './endpoints';
-import { EgressMode, NatMode } from './nat-mode';
 import type { NetworkTierProps } from './network-tier';
-import { Preset, PresetValues } from '../platform/preset';
+import { InterfaceEndpointService } from './options/endpoints';
+import { EgressMode, NatMode } from './options/nat-mode';
+import { Preset, PresetValues } from '../preset/preset';
 import { checkIntRange, invalid, literalNumber, literalString } from '../private/validation';
 
 /**

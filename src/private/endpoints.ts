@@ -1,5 +1,5 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { InterfaceEndpointService } from '../network/endpoints';
+import { InterfaceEndpointService } from '../network/options/endpoints';
 
 /** Every interface endpoint the platform knows, in a stable order. */
 export const ALL_INTERFACE_ENDPOINTS: InterfaceEndpointService[] = [

@@ -13,7 +13,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { renderWebBootCommands } from './boot';
 import { renderNginxConfig } from './nginx-config';
-import { HttpOnlyPolicy, Preset } from '../platform/preset';
+import { HttpOnlyPolicy, Preset } from '../preset/preset';
 import { acknowledge } from '../private/compliance';
 import { createAccessLogBucket, createFleet, createNotificationTopic } from '../private/fleet';
 import { addAliasRecord, certificateFor, createFront } from '../private/load-balancer';

@@ -1,8 +1,8 @@
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { InterfaceEndpointService } from '../network/endpoints';
-import { EgressMode, NatMode } from '../network/nat-mode';
+import { InterfaceEndpointService } from '../network/options/endpoints';
+import { EgressMode, NatMode } from '../network/options/nat-mode';
 import { ALL_INTERFACE_ENDPOINTS } from '../private/endpoints';
 import { isDuration } from '../private/resolve';
 import { formatValue } from '../private/validation';
