@@ -106,6 +106,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/aws-lambda',
     // hostile-input suite
     'fast-check@^3',
+    // scripts/ (demo, deploy:test): publishes the cloud assembly's file assets, zipping directories itself
+    '@aws-cdk/cdk-assets-lib@^1.5.0',
   ],
   // Handlers in src/**/*.lambda.ts are bundled with esbuild into assets/ at pre-compile (mysql2
   // included; the AWS SDK v3 comes with the Lambda runtime).

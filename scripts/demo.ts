@@ -10,28 +10,20 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import * as readline from 'readline';
+import * as readline from 'readline/promises';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DEMO_STACK_NAME, STORE_PARTS, storeAppAvailable } from './demo-app';
-import { fileAssets, publishAssets, readStack, ROOT, stackEnvironment, synth, templateDestination } from './lib/assembly';
-import { clientsFor, Clients, Target } from './lib/aws';
-import { adaptTemplateForEmulator, ensureSsmParameters, skippedByEmulator } from './lib/emulator';
+import { parseTaskArgs } from './lib/args';
+import { readStack, ROOT, stackEnvironment, synth } from './lib/assembly';
+import { skippedByEmulator } from './lib/emulator';
 import { inspectStack } from './lib/inspect';
 import { Progress } from './lib/progress';
-import { rehearsalPrerequisites } from './lib/rehearsal/instance';
-import { rehearsalProblems, rehearsePlatform } from './lib/rehearsal/rehearse';
-import { createStack, deleteStack, stackResources, TemplateStore } from './lib/stack';
+import { rehearsalProblems } from './lib/rehearsal/rehearse';
+import { countBy, DeploySession, runScript } from './lib/session';
+import { createStack, deleteStack, stackResources } from './lib/stack';
 import { renderSummary } from './lib/summary';
-import { formatDuration, MotoServer, requireTools, startMoto, UserError } from './lib/tools';
-
-interface Args {
-  readonly real: boolean;
-  readonly yes: boolean;
-  readonly keep: boolean;
-  readonly ci: boolean;
-}
+import { formatDuration, UserError } from './lib/tools';
 
 const USAGE = `usage: npx projen demo [-- [--real [--yes]] [--keep] [--ci]]
   (no option)  deploy to a local moto_server started on a free 127.0.0.1 port (or to AWS_ENDPOINT_URL)
@@ -40,25 +32,20 @@ const USAGE = `usage: npx projen demo [-- [--real [--yes]] [--keep] [--ci]]
   --keep       do not tear down at the end (the local emulator keeps running in the background)
   --ci         plain progress lines, never a question`;
 
-function parseArgs(argv: string[]): Args {
-  const flags = new Set<string>();
-  for (const a of argv) {
-    if (a === '--help' || a === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    }
-    if (!['--real', '--yes', '--keep', '--ci'].includes(a)) throw new UserError(`unknown argument ${a}\n${USAGE}`);
-    flags.add(a);
-  }
-  return { real: flags.has('--real'), yes: flags.has('--yes'), keep: flags.has('--keep'), ci: flags.has('--ci') };
-}
+const OPTIONS = {
+  real: { type: 'boolean', default: false },
+  yes: { type: 'boolean', default: false },
+  keep: { type: 'boolean', default: false },
+  ci: { type: 'boolean', default: false },
+} as const;
 
-function ask(question: string): Promise<string> {
+async function ask(question: string): Promise<string> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
-  return new Promise((resolve) => rl.question(question, (answer) => {
+  try {
+    return (await rl.question(question)).trim();
+  } finally {
     rl.close();
-    resolve(answer.trim());
-  }));
+  }
 }
 
 /** Builds the store app bundle when its sources are there; false when it cannot be built. */
@@ -74,13 +61,10 @@ function bundleStoreApp(): boolean {
 }
 
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseTaskArgs(process.argv.slice(2), OPTIONS, USAGE);
   const started = Date.now();
   const interactive = Boolean(process.stdin.isTTY) && !args.ci;
   Progress.plain = args.ci;
-  const endpoint = args.real ? undefined : process.env.AWS_ENDPOINT_URL;
-  const local = !args.real && !endpoint;
-  if (local) requireTools(['moto_server', 'cfn-lint']);
 
   if (args.real && !args.yes) {
     if (!interactive) throw new UserError('--real deploys billable resources to your AWS account: without a terminal to confirm on, add --yes');
@@ -91,51 +75,21 @@ async function main(): Promise<number> {
     }
   }
 
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-'));
-  let moto: MotoServer | undefined;
-  let clients: Clients | undefined;
+  // 1. The app, and the emulator starting meanwhile.
+  const session = new DeploySession({ name: 'demo', real: args.real, keep: args.keep });
   let stackCreated = false;
-  let tornDown = false;
-  const teardown = async (reason: string) => {
-    if (tornDown) return;
-    tornDown = true;
-    if (args.keep) {
-      if (moto) {
-        moto.detach();
-        console.log(`\nKept: moto_server keeps running at ${moto.endpoint} (pid ${moto.pid}); look around with`);
-        console.log(`  AWS_ENDPOINT_URL=${moto.endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 aws cloudformation describe-stacks`);
-        console.log(`and stop it with: kill ${moto.pid}`);
-      } else if (stackCreated) {
-        console.log(`\nKept: stack ${DEMO_STACK_NAME}. Delete it with: aws cloudformation delete-stack --stack-name ${DEMO_STACK_NAME}`);
-      }
-    } else {
-      console.log(`\nTearing down (${reason})...`);
-      if (clients && stackCreated) {
-        try {
-          await deleteStack({ cfn: clients.cfn, stackName: DEMO_STACK_NAME, pollSeconds: args.real ? 10 : 1 });
-          if (args.real) console.log('  Retained by their removal policy (delete them yourself when done): the access log and application buckets, the KMS keys and log groups.');
-        } catch (e) {
-          console.log(`  deleting ${DEMO_STACK_NAME} failed: ${(e as Error).message}`);
-        }
-      }
-      if (moto) {
-        await moto.stop();
-        console.log('  moto_server stopped');
-      }
+  session.onTeardown(async (reason) => {
+    if (args.keep) return printKept(session, stackCreated);
+    console.log(`\nTearing down (${reason})...`);
+    if (!stackCreated) return;
+    try {
+      await deleteStack({ cfn: session.clients.cfn, stackName: DEMO_STACK_NAME, pollSeconds: args.real ? 10 : 1 });
+      if (args.real) console.log('  Retained by their removal policy (delete them yourself when done): the access log and application buckets, the KMS keys and log groups.');
+    } catch (e) {
+      console.log(`  deleting ${DEMO_STACK_NAME} failed: ${(e as Error).message}`);
     }
-    fs.rmSync(tmp, { recursive: true, force: true });
-  };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      Progress.interruptAll();
-      void teardown(signal).finally(() => process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[signal]));
-    });
-  }
-
+  });
   try {
-    // 1. The app, and the emulator starting meanwhile.
-    const motoStarting = local ? startMoto() : undefined;
-    motoStarting?.catch(() => undefined);
     console.log('Preparing the store app...');
     const store = bundleStoreApp();
     const appDescription = store
@@ -146,7 +100,7 @@ async function main(): Promise<number> {
     // 2. Synthesize.
     console.log('Synthesizing scripts/demo-app.ts...');
     const t0 = Date.now();
-    const outdir = path.join(tmp, 'cdk.out');
+    const outdir = path.join(session.tmp, 'cdk.out');
     await synth({ app: 'scripts/demo-app.ts', outdir, offline: !args.real });
     const stack = readStack(outdir, DEMO_STACK_NAME);
     const env = stackEnvironment(outdir, DEMO_STACK_NAME) ?? { account: '123456789012', region: 'us-east-1' };
@@ -156,27 +110,12 @@ async function main(): Promise<number> {
     console.log(`  ${Object.keys(stack.template.Resources).length} resources in ${formatDuration(Date.now() - t0)}`);
 
     // 3. Deploy.
-    moto = motoStarting ? await motoStarting : undefined;
-    const target: Target = { endpoint: moto?.endpoint ?? endpoint, region: env.region, emulator: !args.real };
-    clients = clientsFor(target);
-    console.log(`Deploying ${DEMO_STACK_NAME} to ${args.real ? `AWS account ${env.account}, ${env.region}` : `${target.endpoint}${moto ? ' (moto_server started for the demo)' : ''}`}...`);
-    let template = stack.template;
-    const emulatorNotes: string[] = [];
-    if (target.emulator) {
-      const adapted = adaptTemplateForEmulator(stack.template, env);
-      template = adapted.template;
-      const byType = new Map<string, number>();
-      adapted.removed.forEach((r) => byType.set(r.type, (byType.get(r.type) ?? 0) + 1));
-      emulatorNotes.push(`left out (cannot run in the emulator): ${[...byType].map(([t, n]) => `${n} ${t}`).join(', ')}`);
-      for (const p of await ensureSsmParameters(clients.ssm, clients.ec2, template)) console.log(`  put into the emulator's SSM: ${p}`);
-    }
-    const assets = fileAssets(stack, env.account, env.region, template);
-    const uploaded = await publishAssets(clients.s3, assets, target.emulator);
-    console.log(`  ${assets.length} asset(s), ${uploaded} uploaded`);
-    const dest = templateDestination(stack, env.account, env.region);
-    const templateStore: TemplateStore = target.emulator
-      ? { s3: clients.s3, bucket: 'cdk-three-tier-demo-templates', createBucket: true, url: (key) => `https://s3.amazonaws.com/cdk-three-tier-demo-templates/${key}` }
-      : { s3: clients.s3, bucket: dest?.bucketName ?? '', createBucket: false, url: (key) => `https://s3.${env.region}.amazonaws.com/${dest?.bucketName}/${key}` };
+    const { target, clients } = await session.connect(env.region);
+    console.log(`Deploying ${DEMO_STACK_NAME} to ${args.real ? `AWS account ${env.account}, ${env.region}` : `${target.endpoint}${session.moto ? ' (moto_server started for the demo)' : ''}`}...`);
+    const prepared = await session.prepare(stack, env);
+    const emulatorNotes = target.emulator ? [`left out (cannot run in the emulator): ${countBy(prepared.removed.map((r) => r.type))}`] : [];
+    for (const p of prepared.ssmParameters) console.log(`  put into the emulator's SSM: ${p}`);
+    console.log(`  ${prepared.assets} asset(s), ${prepared.uploaded} uploaded`);
     const existing = await clients.cfn.send(new DescribeStacksCommand({ StackName: DEMO_STACK_NAME }))
       .then((r) => r.Stacks?.[0]?.StackStatus, () => undefined);
     if (existing && existing !== 'DELETE_COMPLETE') {
@@ -186,8 +125,8 @@ async function main(): Promise<number> {
     const created = await createStack({
       cfn: clients.cfn,
       stackName: DEMO_STACK_NAME,
-      template,
-      store: templateStore,
+      template: prepared.template,
+      store: session.templateStore(stack, env, 'cdk-three-tier-demo-templates'),
       pollSeconds: args.real ? 10 : 1,
       timeoutSeconds: args.real ? 3600 : 600,
     });
@@ -195,11 +134,9 @@ async function main(): Promise<number> {
     // 4. Summary.
     const deployed = await inspectStack(clients, DEMO_STACK_NAME, stack.template);
     if (target.emulator) {
-      const skipped = skippedByEmulator(template, new Set(deployed.resources.keys()));
-      const byType = new Map<string, number>();
-      skipped.forEach((r) => byType.set(r.type, (byType.get(r.type) ?? 0) + 1));
-      emulatorNotes.push(`accepted but not modelled: ${[...byType].map(([t, n]) => `${n} ${t}`).join(', ')}`);
-      emulatorNotes.push(await rehearseDemoBoot(clients, target.endpoint!, env, created.stackId, stack.template, store));
+      const skipped = skippedByEmulator(prepared.template, new Set(deployed.resources.keys()));
+      emulatorNotes.push(`accepted but not modelled: ${countBy(skipped.map((r) => r.type))}`);
+      emulatorNotes.push(await rehearseDemoBoot(session, env, created.stackId, stack.template, store));
     }
     const summary = await renderSummary(clients, stack.template, created.outputs, deployed, {
       emulator: target.emulator, appDescription, emulatorNotes,
@@ -207,12 +144,24 @@ async function main(): Promise<number> {
     console.log(`\n=== ${DEMO_STACK_NAME}, as deployed ===\n`);
     console.log(summary);
   } catch (e) {
-    await teardown('failure');
+    await session.teardown('failure');
     throw e;
   }
-  await teardown('done');
+  await session.teardown('done');
   console.log(`\nDemo finished in ${formatDuration(Date.now() - started)}`);
   return 0;
+}
+
+/** `--keep`: the stack, and the emulator started for it, stay; says how to reach them. */
+async function printKept(session: DeploySession, stackCreated: boolean): Promise<void> {
+  const moto = session.moto;
+  if (moto) {
+    console.log(`\nKept: moto_server keeps running at ${moto.endpoint} (pid ${moto.pid}); look around with`);
+    console.log(`  AWS_ENDPOINT_URL=${moto.endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 aws cloudformation describe-stacks`);
+    console.log(`and stop it with: kill ${moto.pid}`);
+  } else if (stackCreated) {
+    console.log(`\nKept: stack ${DEMO_STACK_NAME}. Delete it with: aws cloudformation delete-stack --stack-name ${DEMO_STACK_NAME}`);
+  }
 }
 
 /**
@@ -220,26 +169,21 @@ async function main(): Promise<number> {
  * with this deployment's values, run as root in throw-away namespaces; one line for the summary.
  */
 async function rehearseDemoBoot(
-  c: Clients, endpoint: string, env: { account: string; region: string }, stackId: string, template: any, store: boolean,
+  session: DeploySession, env: { account: string; region: string }, stackId: string, template: any, store: boolean,
 ): Promise<string> {
-  const missing = rehearsalPrerequisites();
-  if (missing.length > 0) return `instances do not boot in the emulator, and this machine cannot rehearse their boot: ${missing.join('; ')}`;
   console.log('Rehearsing the instances\' boot on this machine (scripts/lib/rehearsal)...');
   const t0 = Date.now();
   const bucketId = Object.keys(template.Resources).find((id) => id.startsWith('PlatformApplicationBucket') && template.Resources[id].Type === 'AWS::S3::Bucket');
-  const resources = await stackResources(c.cfn, DEMO_STACK_NAME);
+  const resources = await stackResources(session.clients.cfn, DEMO_STACK_NAME);
   const seedFiles = new Map<string, number>();
-  const walk = (dir: string, rel: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(path.join(dir, e.name), `${rel}${e.name}/`);
-      else seedFiles.set(`${rel}${e.name}`, fs.statSync(path.join(dir, e.name)).size);
+  if (store) {
+    for (const f of fs.readdirSync(STORE_PARTS.images, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())) {
+      const full = path.join(f.parentPath ?? (f as any).path, f.name);
+      seedFiles.set(path.relative(STORE_PARTS.images, full).split(path.sep).join('/'), fs.statSync(full).size);
     }
-  };
-  if (store) walk(STORE_PARTS.images, '');
-  const r = await rehearsePlatform({
+  }
+  const { missing, rehearsal: r } = await session.rehearse({
     name: 'demo',
-    clients: c,
-    endpoint,
     account: env.account,
     region: env.region,
     stackName: DEMO_STACK_NAME,
@@ -248,6 +192,7 @@ async function rehearseDemoBoot(
     apiProbePath: store ? undefined : '/api/hello',
     seed: store && bucketId ? { bucket: resources.get(bucketId)!.physicalId, prefix: 'products/', files: seedFiles } : undefined,
   });
+  if (!r) return `instances do not boot in the emulator, and this machine cannot rehearse their boot: ${missing.join('; ')}`;
   const problems = rehearsalProblems(r);
   const took = formatDuration(Date.now() - t0);
   if (problems.length === 0) {
@@ -258,8 +203,4 @@ async function rehearseDemoBoot(
   return `instances do not boot in the emulator; their boot, rehearsed on this machine in ${took}, FAILED:\n    ${problems.join('\n    ')}`;
 }
 
-main().then((code) => process.exit(code), (e) => {
-  if (e instanceof UserError) console.error(`demo: ${e.message}`);
-  else console.error(`demo: ${(e as Error).message ?? e}`);
-  process.exit(1);
-});
+runScript('demo', main);

@@ -9,29 +9,27 @@
  * it at the end, on failure and on Ctrl-C too. Prints `N passed, N failed, N skipped` last; exits
  * non-zero on any failure. Checks on things moto does not model are reported as skipped.
  */
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { fullDiff } from '@aws-cdk/cloudformation-diff';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
-import { fileAssets, publishAssets, readStack, SynthesizedStack } from './lib/assembly';
-import { clientsFor, Clients, Target } from './lib/aws';
+import { parseTaskArgs } from './lib/args';
+import { readStack, SynthesizedStack } from './lib/assembly';
 import { Checks, CheckResult } from './lib/checks';
-import { adaptTemplateForEmulator, ensureSsmParameters, skippedByEmulator } from './lib/emulator';
+import { adaptTemplateForEmulator, skippedByEmulator } from './lib/emulator';
 import { EXAMPLES, ExampleName, presetOf, UPDATE_VARIANTS } from './lib/examples';
 import { DeployedStack, inspectStack, routeLeavesVpc } from './lib/inspect';
-import { Progress } from './lib/progress';
-import { rehearsalPrerequisites } from './lib/rehearsal/instance';
-import { rehearsalProblems, rehearsePlatform } from './lib/rehearsal/rehearse';
+import { rehearsalProblems } from './lib/rehearsal/rehearse';
+import { countBy, DeploySession, runScript } from './lib/session';
 import { compareEdges, edgeText, groupLabels, intendedEdges } from './lib/sg-graph';
-import { createStack, deleteStack, TemplateStore, updateStack } from './lib/stack';
+import { createStack, deleteStack, updateStack } from './lib/stack';
 import { limitConcurrency, synthExample, synthUpdateVariant } from './lib/synth-examples';
-import { formatDuration, MotoServer, requireTools, startMoto, UserError } from './lib/tools';
+import { formatDuration, UserError } from './lib/tools';
 import { subnetCidr } from '../src/network/address-plan';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
+const ENV = { account: ACCOUNT, region: REGION };
 const TIERS = ['Public', 'Web', 'App', 'Data'];
 const STATEFUL_TYPES = ['AWS::RDS::DBInstance', 'AWS::RDS::DBSubnetGroup', 'AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::Logs::LogGroup', 'AWS::SecretsManager::Secret'];
 /** Resource types an update of instance types, capacities and a fleet tag may touch. */
@@ -39,65 +37,42 @@ const UPDATE_MAY_CHANGE = ['AWS::EC2::LaunchTemplate', 'AWS::AutoScaling::AutoSc
 
 interface Timings { create?: number; update?: number; delete?: number }
 
-function parseArgs(argv: string[]): { only: ExampleName[]; keepOutput: boolean } {
-  let only: ExampleName[] = [...EXAMPLES];
-  let keepOutput = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--only') {
-      only = (argv[++i] ?? '').split(',').filter(Boolean) as ExampleName[];
-      const bad = only.filter((e) => !EXAMPLES.includes(e));
-      if (bad.length || only.length === 0) throw new UserError(`--only takes a comma-separated list of ${EXAMPLES.join(', ')}`);
-    } else if (a === '--keep-output') {
-      keepOutput = true;
-    } else if (a === '--help' || a === '-h') {
-      console.log('usage: npx projen deploy:test [-- --only dev,staging,prod] [--keep-output]');
-      process.exit(0);
-    } else {
-      throw new UserError(`unknown argument ${a} (try --help)`);
-    }
+const USAGE = `usage: npx projen deploy:test [-- [--only dev,staging,prod] [--keep-output]]
+  --only LIST    comma-separated examples to deploy (default: ${EXAMPLES.join(',')})
+  --keep-output  keep the synthesized cloud assemblies (their folder is printed at the end)`;
+
+const OPTIONS = {
+  'only': { type: 'string', default: EXAMPLES.join(',') },
+  'keep-output': { type: 'boolean', default: false },
+} as const;
+
+function parseCommandLine(argv: string[]): { only: ExampleName[]; keepOutput: boolean } {
+  const values = parseTaskArgs(argv, OPTIONS, USAGE);
+  const only = values.only.split(',').filter(Boolean) as ExampleName[];
+  if (only.length === 0 || only.some((e) => !EXAMPLES.includes(e))) {
+    throw new UserError(`--only takes a comma-separated list of ${EXAMPLES.join(', ')} (got ${JSON.stringify(values.only)})\n${USAGE}`);
   }
-  return { only, keepOutput };
+  return { only, keepOutput: values['keep-output'] };
 }
 
 async function main(): Promise<number> {
-  const { only, keepOutput } = parseArgs(process.argv.slice(2));
+  const { only, keepOutput } = parseCommandLine(process.argv.slice(2));
   const started = Date.now();
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-test-'));
-  let moto: MotoServer | undefined;
-  const cleanup = async () => {
-    await moto?.stop();
-    moto = undefined;
-    if (!keepOutput) fs.rmSync(tmp, { recursive: true, force: true });
-  };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      Progress.interruptAll();
-      console.log(`\n${signal}: stopping`);
-      void cleanup().finally(() => process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[signal]));
-    });
-  }
-
+  // The emulator starts while the examples synthesize.
+  const session = new DeploySession({ name: 'deploy-test', keepTmp: keepOutput });
   try {
-    // The emulator starts while the examples synthesize.
-    const endpoint = process.env.AWS_ENDPOINT_URL;
-    if (!endpoint) requireTools(['moto_server', 'cfn-lint']);
-    const motoStarting = endpoint ? undefined : startMoto();
-    motoStarting?.catch(() => undefined);
     console.log(`Synthesizing ${only.join(', ')} and their update variants...`);
     const t0 = Date.now();
     const synthJobs = only.flatMap((e) => [
-      () => synthExample(e, path.join(tmp, `${e}`)).then((r) => ({ e, kind: 'base', dir: r.dir, reused: r.reused })),
-      () => synthUpdateVariant(e, path.join(tmp, `${e}-update`)).then((dir) => ({ e, kind: 'update', dir, reused: false })),
+      () => synthExample(e, path.join(session.tmp, `${e}`)).then((r) => ({ e, kind: 'base', dir: r.dir, reused: r.reused })),
+      () => synthUpdateVariant(e, path.join(session.tmp, `${e}-update`)).then((dir) => ({ e, kind: 'update', dir, reused: false })),
     ]);
     const synthesized = await limitConcurrency(2, synthJobs);
     const reused = synthesized.filter((s) => s.reused).map((s) => s.e);
     console.log(`  synthesized in ${formatDuration(Date.now() - t0)}${reused.length ? ` (reused cdk.out/examples/ for ${reused.join(', ')})` : ''}`);
 
-    moto = motoStarting ? await motoStarting : undefined;
-    const target: Target = { endpoint: moto?.endpoint ?? endpoint, region: REGION, emulator: true };
-    console.log(`Emulator: ${target.endpoint}${moto ? ' (moto_server started for this run)' : ' (AWS_ENDPOINT_URL)'}`);
-    const clients = clientsFor(target);
+    const { target } = await session.connect(REGION);
+    console.log(`Emulator: ${target.endpoint}${session.moto ? ' (moto_server started for this run)' : ' (AWS_ENDPOINT_URL)'}`);
 
     const results: CheckResult[] = [];
     const timings = new Map<ExampleName, Timings>();
@@ -109,10 +84,10 @@ async function main(): Promise<number> {
       const checks = new Checks(example);
       console.log(`\n== ${example} (${base.stackName}) ==`);
       try {
-        await testExample(example, base, update, clients, checks, t, target.endpoint!);
+        await testExample(example, base, update, session, checks, t);
       } catch (e) {
         checks.fail('unexpected error', (e as Error).stack ?? String(e));
-        await deleteStack({ cfn: clients.cfn, stackName: base.stackName }).catch(() => undefined);
+        await deleteStack({ cfn: session.clients.cfn, stackName: base.stackName }).catch(() => undefined);
       }
       results.push(...checks.results);
     }
@@ -133,22 +108,18 @@ async function main(): Promise<number> {
     console.log(`${results.length - failed.length - skipped.length} passed, ${failed.length} failed, ${skipped.length} skipped`);
     return failed.length ? 1 : 0;
   } finally {
-    await cleanup();
+    await session.teardown('done');
   }
 }
 
 async function testExample(
-  example: ExampleName, base: SynthesizedStack, update: SynthesizedStack, c: Clients, checks: Checks, t: Timings, endpoint: string,
+  example: ExampleName, base: SynthesizedStack, update: SynthesizedStack, session: DeploySession, checks: Checks, t: Timings,
 ): Promise<void> {
+  const c = session.clients;
   const preset = presetOf(example).values;
   const variant = UPDATE_VARIANTS[example];
   const stackName = base.stackName;
-  const store: TemplateStore = {
-    s3: c.s3,
-    bucket: 'deploy-test-templates',
-    createBucket: true,
-    url: (key) => `https://s3.amazonaws.com/deploy-test-templates/${key}`,
-  };
+  const store = session.templateStore(base, ENV, 'deploy-test-templates');
 
   // The update variant must differ from the example only in what it means to change.
   const unexpected: string[] = [];
@@ -159,12 +130,10 @@ async function testExample(
   checks.expect('update variant changes only launch templates and Auto Scaling Groups', unexpected.map((u) =>
     `${u} differs: scripts/lib/example-app.ts no longer builds what examples/${example}.ts does`));
 
-  const created = adaptTemplateForEmulator(base.template, { account: ACCOUNT, region: REGION });
-  const updated = adaptTemplateForEmulator(update.template, { account: ACCOUNT, region: REGION });
-  const removedTypes = countBy(created.removed.map((r) => r.type));
-  console.log(`  template: ${Object.keys(base.template.Resources).length} resources; removed for the emulator: ${created.removed.length} (${removedTypes})`);
-  await publishAssets(c.s3, [...fileAssets(base, ACCOUNT, REGION, created.template), ...fileAssets(update, ACCOUNT, REGION, updated.template)], true);
-  for (const p of await ensureSsmParameters(c.ssm, c.ec2, created.template)) console.log(`  put into the emulator's SSM: ${p}`);
+  const created = await session.prepare(base, ENV, [update]);
+  const updated = adaptTemplateForEmulator(update.template, ENV);
+  console.log(`  template: ${Object.keys(base.template.Resources).length} resources; removed for the emulator: ${created.removed.length} (${countBy(created.removed.map((r) => r.type))})`);
+  for (const p of created.ssmParameters) console.log(`  put into the emulator's SSM: ${p}`);
 
   // --- create ---
   let result;
@@ -212,20 +181,10 @@ async function testExample(
 
   // --- boot: both fleets' user data, tokens resolved to this deployment's values, run on this machine ---
   await checks.run('boot rehearsal: both fleets\' user data runs unmodified, NGINX serves the app through the load balancer (scripts/lib/rehearsal)', async () => {
-    const missing = rehearsalPrerequisites();
-    if (missing.length > 0) return missing;
-    const r = await rehearsePlatform({
-      name: example,
-      clients: c,
-      endpoint,
-      account: ACCOUNT,
-      region: REGION,
-      stackName,
-      stackId,
-      template: base.template,
-      startCommand: 'node server.js',
-      apiProbePath: '/api/hello',
+    const { missing, rehearsal: r } = await session.rehearse({
+      name: example, ...ENV, stackName, stackId, template: base.template, startCommand: 'node server.js', apiProbePath: '/api/hello',
     });
+    if (!r) return missing;
     console.log(`         app ${(r.app!.durationMs / 1000).toFixed(1)} s, web ${(r.web!.durationMs / 1000).toFixed(1)} s`);
     return rehearsalProblems(r);
   });
@@ -314,12 +273,6 @@ async function testExample(
       checks.expect(name, stillThere ? ['the instance still exists'] : [], 'instance deleted');
     }
   }
-}
-
-function countBy(items: string[]): string {
-  const m = new Map<string, number>();
-  for (const i of items) m.set(i, (m.get(i) ?? 0) + 1);
-  return [...m.entries()].map(([k, n]) => `${n} ${k}`).join(', ');
 }
 
 /** Physical IDs of the stateful resources (those the emulator reports one for). */
@@ -420,8 +373,4 @@ function checkFleet(d: DeployedStack, tier: 'web' | 'app', expected: { min: numb
   return problems;
 }
 
-main().then((code) => process.exit(code), (e) => {
-  if (e instanceof UserError) console.error(`deploy:test: ${e.message}`);
-  else console.error(e);
-  process.exit(1);
-});
+runScript('deploy:test', main);

@@ -9,9 +9,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { intendedGraph, renderGraph } from './lib/sg-graph';
 import { renderAcknowledgements, renderComplianceTable } from '../test/support/compliance';
 import { renderDefaultsTable, renderEgressCosts, renderProdNaclRules } from '../test/support/readme-tables';
-import { intendedGraph, renderGraph } from '../test/support/sg-graph';
 
 /** A generated README block: the marker name and the function rendering its content. */
 export interface ReadmeBlock {

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as cdk from 'aws-cdk-lib';
 import { Aws } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -215,7 +216,19 @@ describe('standalone', () => {
     expect(ingressRules(template, instanceSg)).toEqual([{ peer: `sg:${lbSg}`, protocol: 'tcp', fromPort: 3000, toPort: 3000 }]);
     // Standalone, nobody may call the internal load balancer until allowFrom is used.
     expect(ingressRules(template, lbSg)).toEqual([]);
-    expect(app.connections.defaultPort?.toString()).toBe('8000');
+    expect(app.loadBalancerConnections.defaultPort?.toString()).toBe('8000');
+    expect(app.instanceConnections.defaultPort?.toString()).toBe('3000');
+  });
+
+  test('loadBalancerConnections is the internal load balancer\'s security group, instanceConnections the instances\'', () => {
+    const { stack, app, template } = synthApp({ port: 3000 });
+    const lbSg = onlyResource(template, 'AWS::EC2::SecurityGroup', 'AppLoadBalancerSecurityGroup').id;
+    const instanceSg = onlyResource(template, 'AWS::EC2::SecurityGroup', 'AppInstanceSecurityGroup').id;
+    const groupIds = (c: ec2.Connections) => c.securityGroups.map((sg) => refId(stack.resolve(sg.securityGroupId)));
+    expect(groupIds(app.loadBalancerConnections)).toEqual([lbSg]);
+    expect(groupIds(app.instanceConnections)).toEqual([instanceSg]);
+    expect(app.loadBalancerConnections.defaultPort?.toString()).toBe('80');
+    expect(app).not.toHaveProperty('connections');
   });
 
   test('allowFrom opens the listener port to a peer', () => {
@@ -243,6 +256,27 @@ describe('standalone', () => {
     const actions = roleStatements(template, role).filter((s) => JSON.stringify(s.resources).includes(bucketId)).flatMap((s) => s.actions);
     expect(actions.some((a) => a.startsWith('s3:GetObject'))).toBe(true);
     expect(actions.some((a) => a.startsWith('s3:PutObject'))).toBe(true);
+  });
+
+  test('grantBucketRead lets the instances read and list a bucket, not write it; grantBucketReadWrite adds writes', () => {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    const readOnly = new s3.Bucket(stack, 'ReadOnly');
+    const readWrite = new s3.Bucket(stack, 'ReadWrite', { encryption: s3.BucketEncryption.KMS });
+    const app = new AppTier(stack, 'App', { vpc, source: API_SOURCE });
+    expect(app.grantBucketRead(readOnly).success).toBe(true);
+    expect(app.grantBucketReadWrite(readWrite).success).toBe(true);
+    const template = Template.fromStack(stack);
+    const role = onlyResource(template, 'AWS::IAM::Role', 'AppInstanceRole').id;
+    const actionsOn = (bucket: s3.Bucket) => {
+      const id = stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
+      return roleStatements(template, role).filter((s) => JSON.stringify(s.resources).includes(`"${id}"`)).flatMap((s) => s.actions).sort();
+    };
+    expect(actionsOn(readOnly)).toEqual(['s3:GetObject', 's3:ListBucket']);
+    expect(actionsOn(readWrite)).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
+    const keyId = stack.getLogicalId(readWrite.encryptionKey!.node.defaultChild as cdk.CfnResource);
+    expect(roleStatements(template, role).filter((s) => JSON.stringify(s.resources).includes(`"${keyId}"`)).flatMap((s) => s.actions).sort())
+      .toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
   });
 
   test('metrics: target response time (average) and target 5xx (sum) over 5 minutes', () => {

@@ -342,7 +342,7 @@ describe('AZs and the environment', () => {
   test('the default preset is dev: 2 AZs and a NAT instance', () => {
     const { template, network } = synthNetwork();
     expect(network.maxAzs).toBe(2);
-    expect(network.natMode.mode).toBe('instance');
+    expect(network.natMode?.mode).toBe('instance');
     template.resourceCountIs('AWS::EC2::Instance', 1);
     template.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: 'dummy1b' });
     template.resourceCountIs('AWS::EC2::Subnet', 8);
@@ -358,7 +358,7 @@ describe('egress', () => {
   test('prod preset: AWS services only, no NAT, web and app subnets without a route out, every endpoint', () => {
     const { template, network } = synthNetwork({ preset: PRESETS.prod() });
     expect(network.egress).toBe(EgressMode.AWS_SERVICES_ONLY);
-    expect(network.natMode.mode).toBe('none');
+    expect(network.natMode?.mode).toBe('none');
     expect(natGateways(template) + natInstances(template)).toBe(0);
     template.resourceCountIs('AWS::EC2::EIP', 0);
     for (const s of webAndApp(template)) expect(s.routes).toEqual([]);
@@ -371,20 +371,20 @@ describe('egress', () => {
   ])('%s preset: HTTPS to the internet through NAT (%s)', (preset, mode, gateways, instances) => {
     const { template, network } = synthNetwork({ preset: PRESETS[preset]() });
     expect(network.egress).toBe(EgressMode.INTERNET_HTTPS);
-    expect(network.natMode.mode).toBe(mode);
+    expect(network.natMode?.mode).toBe(mode);
     expect([natGateways(template), natInstances(template)]).toEqual([gateways, instances]);
     for (const s of webAndApp(template)) expect(defaultRoutes(s)).toHaveLength(1);
   });
 
   test('egress INTERNET_HTTPS on the prod preset uses its NAT: a gateway per AZ', () => {
     const { template, network } = synthNetwork({ preset: PRESETS.prod(), egress: EgressMode.INTERNET_HTTPS });
-    expect(network.natMode.mode).toBe('gateway-per-az');
+    expect(network.natMode?.mode).toBe('gateway-per-az');
     expect(natGateways(template)).toBe(3);
   });
 
   test('egress AWS_SERVICES_ONLY on the dev preset drops its NAT instance and adds the endpoints instances need', () => {
     const { template, network } = synthNetwork({ egress: EgressMode.AWS_SERVICES_ONLY });
-    expect(network.natMode.mode).toBe('none');
+    expect(network.natMode?.mode).toBe('none');
     expect(natInstances(template)).toBe(0);
     expect(interfaceServices(template)).toEqual(NO_NAT_SERVICES);
   });

@@ -247,7 +247,7 @@ describe('priority: tier prop > preset > library default', () => {
     const template = Template.fromStack(stack);
     const dev = Preset.dev().values;
     expect(network.maxAzs).toBe(dev.maxAzs);
-    expect(network.natMode.mode).toBe(dev.natMode.mode);
+    expect(network.natMode?.mode).toBe(dev.natMode.mode);
     template.resourceCountIs('AWS::EC2::Instance', 1);
     template.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.t4g.micro', MultiAZ: false, BackupRetentionPeriod: 1 });
     template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MinSize: '1', MaxSize: '2' });

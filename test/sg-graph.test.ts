@@ -2,8 +2,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import { deriveGraph, formatEdge, GraphFeatures, intendedGraph } from '../scripts/lib/sg-graph';
 import { AppSource, Preset, ThreeTierPlatform } from '../src';
-import { deriveGraph, formatEdge, GraphFeatures, intendedGraph } from './support/sg-graph';
 
 const ENV = { account: '123456789012', region: 'us-east-1' };
 

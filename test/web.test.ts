@@ -283,6 +283,34 @@ describe('instances', () => {
     expect(egressRules(template, id.instanceSg)).toEqual([{ peer: 'cidr:0.0.0.0/0', protocol: 'tcp', fromPort: 443, toPort: 443 }]);
   });
 
+  test.each<[string, boolean, number]>([['HTTP only', false, 80], ['HTTPS', true, 443]])(
+    '%s: instanceConnections are the instances (port 80), loadBalancerConnections the public ALB (port %s)', (_name, certificate, port) => {
+      const { stack, web } = synthWeb('dev', { certificate });
+      const sgIds = (c: ec2.Connections) => c.securityGroups.map((sg) => refId(stack.resolve(sg.securityGroupId)));
+      expect(sgIds(web.instanceConnections)).toEqual([refId(stack.resolve(web.instanceSecurityGroup.securityGroupId))]);
+      expect(sgIds(web.instanceConnections)[0]).toMatch(/^WebInstanceSecurityGroup/);
+      expect(sgIds(web.loadBalancerConnections)).toHaveLength(1);
+      expect(sgIds(web.loadBalancerConnections)[0]).toMatch(/^WebLoadBalancerSecurityGroup/);
+      expect(web.instanceConnections.defaultPort?.toString()).toBe('80');
+      expect(web.loadBalancerConnections.defaultPort?.toString()).toBe(String(port));
+      expect(web).not.toHaveProperty('connections');
+    });
+
+  test('a rule through instanceConnections lands on the instances, through loadBalancerConnections on the ALB', () => {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    const web = new WebTier(stack, 'Web', { vpc, apiEndpoint: 'api.internal.example:80' });
+    const monitor = new ec2.SecurityGroup(stack, 'Monitor', { vpc, allowAllOutbound: false });
+    web.instanceConnections.allowDefaultPortFrom(monitor);
+    web.loadBalancerConnections.allowDefaultPortFrom(ec2.Peer.ipv4('10.1.0.0/16'));
+    const template = Template.fromStack(stack);
+    const id = ids(template);
+    const monitorId = onlyResource(template, 'AWS::EC2::SecurityGroup', 'Monitor').id;
+    expect(ingressRules(template, id.instanceSg)).toContainEqual({ peer: `sg:${monitorId}`, protocol: 'tcp', fromPort: 80, toPort: 80 });
+    expect(ingressRules(template, id.loadBalancerSg)).toContainEqual({ peer: 'cidr:10.1.0.0/16', protocol: 'tcp', fromPort: 80, toPort: 80 });
+    expect(ingressRules(template, id.loadBalancerSg)).not.toContainEqual(expect.objectContaining({ peer: `sg:${monitorId}` }));
+  });
+
   test('target group: NGINX on port 80, health check on /nginx-health', () => {
     const { template } = byPreset.dev();
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {

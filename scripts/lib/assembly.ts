@@ -1,10 +1,13 @@
-import { spawn } from 'child_process';
-import * as fs from 'fs';
+import { execFile } from 'child_process';
 import * as path from 'path';
-import { PutObjectCommand, HeadObjectCommand, CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { promisify } from 'util';
+import { AssetManifest, AssetPublishing, DestinationPattern, IAws } from '@aws-cdk/cdk-assets-lib';
+import {
+  CreateBucketCommand, GetBucketEncryptionCommand, GetBucketLocationCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+} from '@aws-sdk/client-s3';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { offlineEnv } from './aws';
 import { UserError } from './tools';
-import { zipDirectory } from './zip';
 
 /** The project's root directory. */
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -45,52 +48,59 @@ export async function synth(opts: SynthOptions): Promise<void> {
     ...Object.entries(opts.context ?? {}).flatMap(([k, v]) => ['--context', `${k}=${v}`]),
   ];
   const env = offline ? offlineEnv(opts.env) : { ...process.env, JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION: '1', ...opts.env };
-  const { code, output } = await run('npx', args, env);
-  if (code !== 0) {
-    throw new UserError(`cdk synth of ${opts.app} failed (exit ${code}):\n${output.trim()}`);
+  try {
+    await promisify(execFile)('npx', args, { cwd: ROOT, env, maxBuffer: 64 * 1024 * 1024 });
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    throw new UserError(`cdk synth of ${opts.app} failed (exit ${err.code}):\n${`${err.stdout ?? ''}${err.stderr ?? ''}`.trim()}`);
   }
 }
 
-/** Runs a command in the project root, collecting its output. */
-export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
-  });
-}
 
 /** Reads the one stack of a cloud assembly directory (or the one named). */
 export function readStack(outdir: string, stackName?: string): SynthesizedStack {
-  const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
-  const stacks = Object.entries<any>(manifest.artifacts ?? {})
-    .filter(([name, a]) => a.type === 'aws:cloudformation:stack' && (!stackName || name === stackName));
+  const stacks = new cxapi.CloudAssembly(outdir).stacksRecursively.filter((s) => !stackName || s.stackName === stackName);
   if (stacks.length !== 1) {
     throw new Error(`expected one stack${stackName ? ` named ${stackName}` : ''} in ${outdir}, found ${stacks.length}`);
   }
-  const [name, artifact] = stacks[0];
-  const templateFile = path.join(outdir, artifact.properties.templateFile);
-  const assetsArtifact = (artifact.dependencies ?? []).map((d: string) => manifest.artifacts[d])
-    .find((a: any) => a?.type === 'cdk:asset-manifest');
-  return {
-    stackName: artifact.properties.stackName ?? name,
-    outdir,
-    templateFile,
-    template: JSON.parse(fs.readFileSync(templateFile, 'utf8')),
-    assetsFile: assetsArtifact ? path.join(outdir, assetsArtifact.properties.file) : undefined,
-  };
+  const stack = stacks[0];
+  const assets = stack.dependencies.find((d): d is cxapi.AssetManifestArtifact => d instanceof cxapi.AssetManifestArtifact);
+  return { stackName: stack.stackName, outdir, templateFile: stack.templateFullPath, template: stack.template, assetsFile: assets?.file };
 }
 
-/** One file asset to publish. */
+/** One file asset to publish: a destination of an entry of the stack's asset manifest. */
 export interface FileAsset {
   readonly displayName: string;
   readonly sourcePath: string;
   readonly packaging: 'zip' | 'file';
   readonly bucketName: string;
   readonly objectKey: string;
+  /** The asset manifest it comes from, its entry there, and the environment it is published to. */
+  readonly assetsFile: string;
+  readonly pattern: DestinationPattern;
+  readonly env: { readonly account: string; readonly region: string; readonly partition: string };
+}
+
+/** `${AWS::AccountId}` and the like in an asset destination, for one environment. */
+function placeholders(account: string, region: string, partition: string): (s: string) => string {
+  return (s) => s.replace(/\$\{AWS::AccountId\}/g, account).replace(/\$\{AWS::Region\}/g, region).replace(/\$\{AWS::Partition\}/g, partition);
+}
+
+/** The stack's file assets, the template itself included. */
+function allFileAssets(stack: SynthesizedStack, account: string, region: string, partition: string): FileAsset[] {
+  if (!stack.assetsFile) return [];
+  const sub = placeholders(account, region, partition);
+  const manifest = AssetManifest.fromFile(stack.assetsFile);
+  return manifest.files.map((e) => ({
+    displayName: e.displayName(false),
+    sourcePath: path.join(manifest.directory, e.source.path ?? ''),
+    packaging: e.source.packaging === 'zip' ? 'zip' as const : 'file' as const,
+    bucketName: sub(e.destination.bucketName),
+    objectKey: sub(e.destination.objectKey),
+    assetsFile: stack.assetsFile!,
+    pattern: new DestinationPattern(e.id.assetId, e.id.destinationId),
+    env: { account, region, partition },
+  }));
 }
 
 /**
@@ -98,26 +108,7 @@ export interface FileAsset {
  * `template`, only those it references (a template adapted for the emulator may have dropped some).
  */
 export function fileAssets(stack: SynthesizedStack, account: string, region: string, template?: any, partition = 'aws'): FileAsset[] {
-  if (!stack.assetsFile) return [];
-  const manifest = JSON.parse(fs.readFileSync(stack.assetsFile, 'utf8'));
-  const sub = (s: string) => s
-    .replace(/\$\{AWS::AccountId\}/g, account)
-    .replace(/\$\{AWS::Region\}/g, region)
-    .replace(/\$\{AWS::Partition\}/g, partition);
-  const out: FileAsset[] = [];
-  for (const asset of Object.values<any>(manifest.files ?? {})) {
-    const sourcePath = path.join(stack.outdir, asset.source.path);
-    if (path.resolve(sourcePath) === path.resolve(stack.templateFile)) continue;
-    for (const dest of Object.values<any>(asset.destinations)) {
-      out.push({
-        displayName: asset.displayName ?? asset.source.path,
-        sourcePath,
-        packaging: asset.source.packaging ?? 'file',
-        bucketName: sub(dest.bucketName),
-        objectKey: sub(dest.objectKey),
-      });
-    }
-  }
+  const out = allFileAssets(stack, account, region, partition).filter((a) => path.resolve(a.sourcePath) !== path.resolve(stack.templateFile));
   if (template === undefined) return out;
   const text = JSON.stringify(template);
   return out.filter((a) => text.includes(a.objectKey));
@@ -125,56 +116,62 @@ export function fileAssets(stack: SynthesizedStack, account: string, region: str
 
 /** Where the CDK would upload the stack's template (its own asset), for templates passed by URL. */
 export function templateDestination(stack: SynthesizedStack, account: string, region: string, partition = 'aws'): { bucketName: string; objectKey: string } | undefined {
-  if (!stack.assetsFile) return undefined;
-  const manifest = JSON.parse(fs.readFileSync(stack.assetsFile, 'utf8'));
-  for (const asset of Object.values<any>(manifest.files ?? {})) {
-    if (path.resolve(path.join(stack.outdir, asset.source.path)) !== path.resolve(stack.templateFile)) continue;
-    const dest: any = Object.values(asset.destinations)[0];
-    const sub = (x: string) => x.replace(/\$\{AWS::AccountId\}/g, account).replace(/\$\{AWS::Region\}/g, region).replace(/\$\{AWS::Partition\}/g, partition);
-    return { bucketName: sub(dest.bucketName), objectKey: sub(dest.objectKey) };
-  }
-  return undefined;
+  return allFileAssets(stack, account, region, partition).find((a) => path.resolve(a.sourcePath) === path.resolve(stack.templateFile));
 }
 
 /** The account and region a synthesized stack is for (`aws://ACCOUNT/REGION`). */
 export function stackEnvironment(outdir: string, stackName: string): { account: string; region: string } | undefined {
-  const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
-  const env: string | undefined = manifest.artifacts?.[stackName]?.environment;
-  const m = env ? /^aws:\/\/([^/]+)\/(.+)$/.exec(env) : null;
-  return m ? { account: m[1], region: m[2] } : undefined;
+  const stack = new cxapi.CloudAssembly(outdir).stacksRecursively.find((s) => s.stackName === stackName);
+  return stack ? { account: stack.environment.account, region: stack.environment.region } : undefined;
 }
 
 /**
- * Uploads file assets to the buckets and keys the template references. In the emulator missing
- * buckets are created; in real AWS they must exist (`cdk bootstrap`), and objects already there
- * (same content hash in the key) are skipped.
+ * The AWS side of cdk-assets-lib, on the given S3 client (the emulator's, or real AWS with the
+ * caller's own credentials, as before: no publishing role is assumed).
+ */
+function assetsAws(s3: S3Client, account: string, region: string, partition: string): IAws {
+  const own = async () => ({ accountId: account, partition });
+  return {
+    discoverPartition: async () => partition,
+    discoverDefaultRegion: async () => region,
+    discoverCurrentAccount: own,
+    discoverTargetAccount: own,
+    s3Client: async () => ({
+      getBucketEncryption: (i) => s3.send(new GetBucketEncryptionCommand(i)),
+      getBucketLocation: (i) => s3.send(new GetBucketLocationCommand(i)),
+      listObjectsV2: (i) => s3.send(new ListObjectsV2Command(i)),
+      upload: async (i) => ({ ...(await s3.send(new PutObjectCommand(i))), Bucket: i.Bucket, Key: i.Key }),
+    }),
+    ecrClient: async () => { throw new UserError('container image assets are not supported here'); },
+    secretsManagerClient: async () => { throw new UserError('container image assets are not supported here'); },
+  };
+}
+
+/**
+ * Uploads file assets (zipping directories) with cdk-assets-lib to the buckets and keys the template
+ * references; objects already there are skipped. In the emulator missing buckets are created; in
+ * real AWS they must exist (`cdk bootstrap`). Returns how many were uploaded.
  */
 export async function publishAssets(s3: S3Client, assets: FileAsset[], createBuckets: boolean): Promise<number> {
-  const buckets = new Set<string>();
-  let uploaded = 0;
-  for (const a of assets) {
-    if (!buckets.has(a.bucketName)) {
-      buckets.add(a.bucketName);
-      try {
-        await s3.send(new HeadBucketCommand({ Bucket: a.bucketName }));
-      } catch (e) {
-        if (!createBuckets) {
-          throw new UserError(`asset bucket ${a.bucketName} is not reachable (${(e as Error).name}): bootstrap the account with \`npx cdk bootstrap\``);
-        }
-        await s3.send(new CreateBucketCommand({ Bucket: a.bucketName }));
-      }
-    }
+  for (const bucket of new Set(assets.map((a) => a.bucketName))) {
     try {
-      await s3.send(new HeadObjectCommand({ Bucket: a.bucketName, Key: a.objectKey }));
-      continue;
-    } catch {
-      // not there yet
+      await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    } catch (e) {
+      if (!createBuckets) {
+        throw new UserError(`asset bucket ${bucket} is not reachable (${(e as Error).name}): bootstrap the account with \`npx cdk bootstrap\``);
+      }
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     }
-    const body = a.packaging === 'zip' && fs.statSync(a.sourcePath).isDirectory()
-      ? zipDirectory(a.sourcePath)
-      : fs.readFileSync(a.sourcePath);
-    await s3.send(new PutObjectCommand({ Bucket: a.bucketName, Key: a.objectKey, Body: body }));
-    uploaded++;
+  }
+  let uploaded = 0;
+  for (const file of new Set(assets.map((a) => a.assetsFile))) {
+    const selected = assets.filter((a) => a.assetsFile === file);
+    const { account, region, partition } = selected[0].env;
+    const publishing = new AssetPublishing(AssetManifest.fromFile(file).select(selected.map((a) => a.pattern)), {
+      aws: assetsAws(s3, account, region, partition),
+      progressListener: { onPublishEvent: (type) => void (type === 'upload' && uploaded++) },
+    });
+    await publishing.publish();
   }
   return uploaded;
 }

@@ -138,30 +138,30 @@ export function compareEdges(intended: Edge[], deployed: Edge[]): { missing: Edg
   };
 }
 
-/**
- * A short readable name for a security group of the template, from its description or path,
- * e.g. `web ALB`, `web instances`, `app ALB`, `app instances`, `database`, `NAT instance`.
- */
+/** Readable names of the stack's security groups, from their logical IDs. */
+const NODE_NAMES: Array<[RegExp, string]> = [
+  [/WebLoadBalancerSecurityGroup/, 'public ALB'],
+  [/WebInstanceSecurityGroup/, 'web instances'],
+  [/AppLoadBalancerSecurityGroup/, 'internal ALB'],
+  [/AppInstanceSecurityGroup/, 'app instances'],
+  [/DataRotationSecurityGroup/, 'rotation function'],
+  [/DataAppUserSecurityGroup/, 'app-user function'],
+  [/DataSecurityGroup/, 'database'],
+  [/NetworkEndpointSecurityGroup/, 'VPC endpoints'],
+  [/DataSecretsManagerEndpointSecurityGroup/, 'Secrets Manager endpoint'],
+  [/NatSecurityGroup|NatInstance/, 'NAT instance'],
+];
+
+/** A short readable name for a security group of the template, e.g. `public ALB`, `database`. */
+export function nodeName(logicalId: string): string {
+  return NODE_NAMES.find(([re]) => re.test(logicalId))?.[1] ?? logicalId;
+}
+
+/** The readable name of each security group of the template, by logical ID. */
 export function groupLabels(template: any): Map<string, string> {
-  const labels = new Map<string, string>();
-  for (const [id, r] of Object.entries<any>(template.Resources ?? {})) {
-    if (r.Type !== 'AWS::EC2::SecurityGroup') continue;
-    const path: string = r.Metadata?.['aws:cdk:path'] ?? '';
-    const where = `${path} ${id}`;
-    const label =
-      /Web\/LoadBalancerSecurityGroup|WebLoadBalancerSecurityGroup/.test(where) ? 'web ALB (public)'
-        : /Web\/InstanceSecurityGroup|WebInstanceSecurityGroup/.test(where) ? 'web instances (NGINX)'
-          : /App\/LoadBalancerSecurityGroup|AppLoadBalancerSecurityGroup/.test(where) ? 'app ALB (internal)'
-            : /App\/InstanceSecurityGroup|AppInstanceSecurityGroup/.test(where) ? 'app instances (API)'
-              : /Data\/RotationSecurityGroup|DataRotationSecurityGroup/.test(where) ? 'credential rotation'
-                : /Data\/AppUserSecurityGroup|DataAppUserSecurityGroup/.test(where) ? 'app-user function'
-                  : /Data\/SecurityGroup\/|DataSecurityGroup/.test(where) ? 'database'
-                    : /NatSecurityGroup/.test(where) ? 'NAT instance'
-                      : /Endpoint/.test(where) ? `${(/([A-Za-z0-9]+)Endpoint/.exec(path || id)?.[1] ?? 'interface')} endpoint`
-                        : String(r.Properties?.GroupDescription ?? id);
-    labels.set(id, label);
-  }
-  return labels;
+  return new Map(Object.entries<any>(template.Resources ?? {})
+    .filter(([, r]) => r.Type === 'AWS::EC2::SecurityGroup')
+    .map(([id]) => [id, nodeName(id)]));
 }
 
 /** An endpoint as people read it. */
@@ -174,4 +174,124 @@ export function endpointLabel(endpoint: string, labels: Map<string, string>): st
 export function edgeText(e: Edge, labels: Map<string, string>): string {
   const proto = e.protocol === '-1' ? 'all traffic' : `${e.protocol.toUpperCase()} ${portText(e)}`;
   return `${endpointLabel(e.source, labels)} -> ${endpointLabel(e.destination, labels)}  ${proto}`;
+}
+
+/** One allowed connection between named nodes; `ingress`/`egress` tell which side's rule allows it. */
+export interface GraphEdge {
+  readonly from: string;
+  readonly to: string;
+  readonly port: string;
+  readonly ingress: boolean;
+  readonly egress: boolean;
+}
+
+/**
+ * The template's graph between named nodes (`internet`, `public ALB`, `VPC`, ...), the ingress and
+ * egress rules of one connection merged into one edge: derived from {@link intendedEdges}.
+ */
+export function deriveGraph(template: any): GraphEdge[] {
+  const vpcCidrs = new Set<string>(Object.values<any>(template.Resources ?? {})
+    .filter((r) => r.Type === 'AWS::EC2::VPC').map((r) => r.Properties.CidrBlock));
+  const node = (endpoint: string, side: 'source' | 'destination'): string => {
+    if (endpoint.startsWith('sg:')) return nodeName(endpoint.slice(3));
+    if (endpoint.startsWith('pl:')) return 'prefix list';
+    const cidr = endpoint.slice('cidr:'.length);
+    if (cidr === '0.0.0.0/0') return side === 'source' ? 'internet' : 'anywhere';
+    return vpcCidrs.has(cidr) ? 'VPC' : cidr;
+  };
+  const port = (e: Edge) => (e.protocol === '-1' ? 'all' : `${e.protocol}/${portText(e)}`);
+  const edges = new Map<string, { from: string; to: string; port: string; ingress: boolean; egress: boolean }>();
+  for (const e of intendedEdges(template)) {
+    const from = node(e.source, 'source');
+    const to = node(e.destination, 'destination');
+    const key = `${from}|${to}|${port(e)}`;
+    const edge = edges.get(key) ?? { from, to, port: port(e), ingress: false, egress: false };
+    edge[e.direction] = true;
+    edges.set(key, edge);
+  }
+  // A source that allows all outbound traffic needs no egress rule for an SG-to-SG connection.
+  const allowAllOutbound = new Set([...edges.values()].filter((e) => e.egress && e.to === 'anywhere' && e.port === 'all').map((e) => e.from));
+  for (const e of edges.values()) {
+    if (allowAllOutbound.has(e.from)) e.egress = true;
+  }
+  return [...edges.values()].sort((a, b) => formatEdge(a).localeCompare(formatEdge(b)));
+}
+
+/** One line per edge: `from -> to port [ingress+egress]`. */
+export function formatEdge(e: GraphEdge): string {
+  const sides = [e.ingress ? 'ingress' : '', e.egress ? 'egress' : ''].filter(Boolean).join('+');
+  return `${e.from} -> ${e.to} ${e.port} [${sides}]`;
+}
+
+/** What decides the shape of the intended graph. */
+export interface GraphFeatures {
+  /** The public listener is HTTPS (443) besides the HTTP redirect (80). */
+  readonly https: boolean;
+  /** The internal listener is HTTPS (443) rather than HTTP (80). */
+  readonly internalTls: boolean;
+  /** The network tier has interface endpoints (the rotation function uses them too). */
+  readonly endpoints: boolean;
+  /** The NAT is an instance (NatMode.instance()). */
+  readonly natInstance: boolean;
+}
+
+/**
+ * The intended graph: internet → public ALB → web → internal ALB → app → database, the rotation
+ * and app-user functions → database, and egress limited to HTTPS (through NAT or the endpoints).
+ */
+export function intendedGraph(f: GraphFeatures): GraphEdge[] {
+  const both = { ingress: true, egress: true };
+  const edges: GraphEdge[] = [
+    { from: 'internet', to: 'public ALB', port: 'tcp/80', ingress: true, egress: false },
+    ...(f.https ? [{ from: 'internet', to: 'public ALB', port: 'tcp/443', ingress: true, egress: false }] : []),
+    { from: 'public ALB', to: 'web instances', port: 'tcp/80', ...both },
+    { from: 'web instances', to: 'internal ALB', port: f.internalTls ? 'tcp/443' : 'tcp/80', ...both },
+    { from: 'internal ALB', to: 'app instances', port: 'tcp/8080', ...both },
+    { from: 'app instances', to: 'database', port: 'tcp/3306', ...both },
+    { from: 'rotation function', to: 'database', port: 'tcp/3306', ...both },
+    { from: 'app-user function', to: 'database', port: 'tcp/3306', ...both },
+    { from: 'web instances', to: 'anywhere', port: 'tcp/443', ingress: false, egress: true },
+    { from: 'app instances', to: 'anywhere', port: 'tcp/443', ingress: false, egress: true },
+    ...(f.endpoints
+      ? [
+        { from: 'web instances', to: 'VPC endpoints', port: 'tcp/443', ...both },
+        { from: 'app instances', to: 'VPC endpoints', port: 'tcp/443', ...both },
+        { from: 'rotation function', to: 'VPC endpoints', port: 'tcp/443', ...both },
+        { from: 'app-user function', to: 'VPC endpoints', port: 'tcp/443', ...both },
+      ]
+      : [
+        { from: 'rotation function', to: 'anywhere', port: 'tcp/443', ingress: false, egress: true },
+        { from: 'app-user function', to: 'anywhere', port: 'tcp/443', ingress: false, egress: true },
+      ]),
+    ...(f.natInstance
+      ? [
+        { from: 'web instances', to: 'NAT instance', port: 'tcp/443', ...both },
+        { from: 'app instances', to: 'NAT instance', port: 'tcp/443', ...both },
+        { from: 'rotation function', to: 'NAT instance', port: 'tcp/443', ...both },
+        { from: 'app-user function', to: 'NAT instance', port: 'tcp/443', ...both },
+        { from: 'NAT instance', to: 'anywhere', port: 'all', ingress: false, egress: true },
+      ]
+      : []),
+  ];
+  return edges.sort((a, b) => formatEdge(a).localeCompare(formatEdge(b)));
+}
+
+const mermaidId = (name: string) => name.replace(/[^A-Za-z0-9]/g, '_');
+
+/** README table and Mermaid diagram of a graph. */
+export function renderGraph(edges: GraphEdge[]): string {
+  const table = [
+    '| From | To | Port | Rules |',
+    '| --- | --- | --- | --- |',
+    ...edges.map((e) => `| ${e.from} | ${e.to} | ${e.port} | ${[e.ingress ? 'ingress on destination' : '', e.egress ? 'egress on source' : ''].filter(Boolean).join(', ')} |`),
+  ];
+  const nodes = [...new Set(edges.flatMap((e) => [e.from, e.to]))];
+  const mermaid = [
+    '```mermaid',
+    'flowchart LR',
+    ...nodes.map((n) => `  ${mermaidId(n)}["${n}"]`),
+    ...edges.map((e) => `  ${mermaidId(e.from)} -->|${e.port}| ${mermaidId(e.to)}`),
+    '```',
+  ];
+  return [...table, '', ...mermaid].join('\n');
 }

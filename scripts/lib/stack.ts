@@ -1,6 +1,6 @@
 import {
   CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand,
-  DescribeStacksCommand, ListStackResourcesCommand, Output, StackResourceSummary, UpdateStackCommand,
+  DescribeStacksCommand, Output, paginateListStackResources, StackResourceSummary, UpdateStackCommand,
 } from '@aws-sdk/client-cloudformation';
 import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Progress } from './progress';
@@ -148,12 +148,7 @@ async function withTicks<T>(request: Promise<T>, progress: Progress, total: numb
 
 async function listResources(cfn: CloudFormationClient, stackId: string): Promise<StackResourceSummary[]> {
   const out: StackResourceSummary[] = [];
-  let token: string | undefined;
-  do {
-    const page = await cfn.send(new ListStackResourcesCommand({ StackName: stackId, NextToken: token }));
-    out.push(...(page.StackResourceSummaries ?? []));
-    token = page.NextToken;
-  } while (token);
+  for await (const page of paginateListStackResources({ client: cfn }, { StackName: stackId })) out.push(...(page.StackResourceSummaries ?? []));
   return out;
 }
 

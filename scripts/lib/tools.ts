@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { setTimeout as setTimeoutPromise } from 'timers/promises';
 
 /** The install command printed when a Python tool is missing. */
 export const INSTALL_HINT = 'pip install -r requirements-dev.txt';
@@ -152,9 +153,8 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+/** Waits `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> => setTimeoutPromise(ms);
 
 /** Formats a duration in seconds, e.g. `1m 05s` or `42.3s`. */
 export function formatDuration(ms: number): string {

@@ -1,218 +1,45 @@
-import { Aws, CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import { Aws } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { AppSource } from './app-source';
-import { APP_PATHS, renderAppBootCommands } from './boot';
-import { IDataTier } from '../data/data-tier';
+import { AppRuntime, AppRuntimeConfig } from './app-runtime';
+import { AppTierProps } from './app-tier-props';
+import { APP_PATHS, AppSeed, renderAppBootCommands } from './boot';
 import { Preset } from '../preset/preset';
 import { acknowledge } from '../private/compliance';
-import { createAccessLogBucket, createFleet, createNotificationTopic } from '../private/fleet';
-import { addAliasRecord, certificateFor, createFront } from '../private/load-balancer';
-import { propOrPreset } from '../private/resolve';
+import { LoadBalancedFleet, LoadBalancedFleetProps } from '../private/load-balanced-fleet';
+import { addAliasRecord, certificateFor } from '../private/load-balancer';
 import { checkEnvironment, checkIntRange, checkPath, checkPort, checkS3Prefix, checkStartCommand, checkString, invalid, literalNumber } from '../private/validation';
 
-/** Node.js major versions installable from the Amazon Linux 2023 repositories. */
-const NODE_VERSIONS = [20, 22, 24];
-/** Directory the app is installed in on the instances. */
-const APP_DIRECTORY = APP_PATHS.appDirectory;
 /** Environment variable names the tier sets itself. */
 const RESERVED_ENV = ['PORT', 'DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_SECRET_ARN', 'DB_USER', 'DB_AUTH', 'APP_BUCKET', 'AWS_REGION'];
 
-/**
- * Props of the app tier.
- */
-export interface AppTierProps {
-  /** The VPC. */
-  readonly vpc: ec2.IVpc;
-
-  /** The API's code. */
-  readonly source: AppSource;
-
-  /**
-   * Preset that fills in every value not given here.
-   *
-   * @default Preset.dev()
-   */
-  readonly preset?: Preset;
-
-  /**
-   * Subnets of the internal load balancer and the instances.
-   *
-   * @default - the VPC's private subnets with egress
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-
-  /**
-   * Command that starts the API, run in the app directory as an unprivileged user.
-   *
-   * @default 'node server.js'
-   */
-  readonly startCommand?: string;
-
-  /**
-   * Port the API listens on (1024 to 65535; it runs unprivileged). Passed as `PORT`.
-   *
-   * @default 8080
-   */
-  readonly port?: number;
-
-  /**
-   * Port of the internal load balancer's listener (1 to 65535).
-   *
-   * @default - 443 with a certificate, otherwise 80
-   */
-  readonly listenerPort?: number;
-
-  /**
-   * Certificate of the internal load balancer: with it, the listener is HTTPS and the web tier
-   * verifies the certificate for `domainName`.
-   *
-   * @default - a DNS-validated certificate when `domainName` and `hostedZone` are given, otherwise
-   * HTTP inside the VPC
-   */
+/** What the tier derives from its props before it builds anything, every value checked. */
+interface AppSettings {
+  readonly port: number;
   readonly certificate?: acm.ICertificate;
-
-  /**
-   * Domain name of the internal load balancer (what the certificate is for).
-   *
-   * @default - the load balancer's DNS name
-   */
-  readonly domainName?: string;
-
-  /**
-   * Hosted zone for `domainName`: gets an alias record to the internal load balancer and the
-   * certificate's validation records.
-   *
-   * @default - no DNS record
-   */
-  readonly hostedZone?: route53.IHostedZone;
-
-  /**
-   * Extra environment variables of the API. `PORT`, `DB_*`, `APP_BUCKET` and `AWS_REGION` are set
-   * by the tier. Never put secrets here: they would land in the launch template's user data.
-   *
-   * @default - none
-   */
-  readonly environment?: { [key: string]: string };
-
-  /**
-   * Path the internal load balancer checks on each instance.
-   *
-   * @default '/healthz'
-   */
-  readonly healthCheckPath?: string;
-
-  /**
-   * Node.js major version, installed from the Amazon Linux 2023 repositories (20, 22 or 24).
-   *
-   * @default 22
-   */
-  readonly nodeVersion?: number;
-
-  /**
-   * The database the API uses: it gets `DB_HOST`, `DB_PORT`, `DB_NAME`, `DB_USER` (the data tier's
-   * app user) and `DB_AUTH=iam`, may connect as that user with IAM database authentication (never
-   * with the master credentials), and may reach the database port.
-   *
-   * @default - no database
-   */
-  readonly database?: IDataTier;
-
-  /**
-   * A bucket the API may read and write, passed as `APP_BUCKET`.
-   *
-   * @default - none
-   */
-  readonly bucket?: s3.IBucket;
-
-  /**
-   * API instance type.
-   *
-   * @default - from the preset (dev t3.micro, staging t3.small, prod m7i.large)
-   */
-  readonly instanceType?: ec2.InstanceType;
-
-  /**
-   * Minimum number of API instances (1 to 100).
-   *
-   * @default - from the preset (dev 1, staging 2, prod 3)
-   */
-  readonly minCapacity?: number;
-
-  /**
-   * Maximum number of API instances (1 to 100, at least `minCapacity`).
-   *
-   * @default - from the preset (dev 2, staging 4, prod 9)
-   */
-  readonly maxCapacity?: number;
-
-  /**
-   * Average CPU utilization the Auto Scaling Group tracks (10 to 90).
-   *
-   * @default 60
-   */
-  readonly cpuTargetUtilizationPercent?: number;
-
-  /**
-   * Deletion protection of the internal load balancer.
-   *
-   * @default - from the preset (prod true, otherwise false)
-   */
-  readonly deletionProtection?: boolean;
-
-  /**
-   * Bucket for the internal load balancer's access logs.
-   *
-   * @default - a new bucket, with the preset's expiration
-   */
-  readonly accessLogBucket?: s3.IBucket;
-
-  /**
-   * A directory copied into \`bucket\` (under \`bucketSeedPrefix\`) by each instance at boot, before
-   * the API starts: deployments finish only after it is there. Meant for small reference files.
-   *
-   * @default - nothing is seeded
-   */
-  readonly bucketSeedAssetPath?: string;
-
-  /**
-   * Key prefix of the seeded files (ends with '/').
-   *
-   * @default - the bucket's root
-   */
-  readonly bucketSeedPrefix?: string;
-
-  /**
-   * Protect the load balancer with a regional WAF web ACL (AWS managed rule groups: IP reputation,
-   * core rule set, known bad inputs, SQL injection).
-   *
-   * @default true
-   */
-  readonly waf?: boolean;
-
-  /**
-   * Topic receiving the Auto Scaling Group's launch and termination notifications.
-   *
-   * @default - a new KMS-encrypted topic
-   */
-  readonly notificationTopic?: sns.ITopic;
+  readonly tlsServerName?: string;
+  readonly listenerPort: number;
+  readonly healthCheckPath: string;
+  readonly runtime: AppRuntimeConfig;
+  readonly startCommand: string;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly seedPrefix: string;
 }
 
 /**
  * The app tier: an internal ALB in front of an Auto Scaling Group running the user's API under
  * systemd as an unprivileged user, restarted on failure.
  */
-export class AppTier extends Construct implements ec2.IConnectable {
+export class AppTier extends Construct {
   /** The internal load balancer. */
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   /** The listener of the internal load balancer. */
@@ -241,181 +68,77 @@ export class AppTier extends Construct implements ec2.IConnectable {
   public readonly port: number;
   /** The environment the API gets. */
   public readonly environment: { [key: string]: string };
+  /** The command that starts the API (the given one, or the runtime's default). */
+  public readonly startCommand: string;
+  /** Connections of the API instances (default port: the API's port). */
+  public readonly instanceConnections: ec2.Connections;
   /** Connections of the internal load balancer (default port: the listener port). */
-  public readonly connections: ec2.Connections;
+  public readonly loadBalancerConnections: ec2.Connections;
   /** The WAF web ACL protecting the internal load balancer, if on. */
   public readonly webAcl?: wafv2.CfnWebACL;
   /** The topic receiving Auto Scaling notifications. */
   public readonly notificationTopic: sns.ITopic;
 
+  private readonly fleet: LoadBalancedFleet;
+
   constructor(scope: Construct, id: string, props: AppTierProps) {
     super(scope, id);
-    const preset = (props.preset ?? Preset.dev()).values;
+    const settings = resolveSettings(this, props);
+    const seed = seedAsset(this, props);
+    this.port = settings.port;
+    this.listenerPort = settings.listenerPort;
+    this.certificate = settings.certificate;
+    this.tlsServerName = settings.tlsServerName;
+    this.startCommand = settings.startCommand;
+    this.environment = appEnvironment(props, settings);
 
-    this.port = literalNumber(this, 'port', props.port ?? 8080, 'it is the port of security-group rules, the target group and the health check');
-    checkIntRange(this, 'port', this.port, 1024, 65535);
-    if ((props.certificate || props.hostedZone) && !props.domainName) {
-      invalid(this, 'domainName', props.domainName, 'is required with certificate or hostedZone (the name the certificate is verified for)');
-    }
-    this.certificate = certificateFor(this, props.certificate, props.domainName, props.hostedZone);
-    this.tlsServerName = this.certificate ? props.domainName : undefined;
-    this.listenerPort = props.listenerPort ?? (this.certificate ? 443 : 80);
-    checkPort(this, 'listenerPort', this.listenerPort);
-    const healthCheckPath = props.healthCheckPath ?? '/healthz';
-    checkPath(this, 'healthCheckPath', healthCheckPath);
-    const nodeVersion = literalNumber(this, 'nodeVersion', props.nodeVersion ?? 22, 'it names the package installed at boot');
-    if (!NODE_VERSIONS.includes(nodeVersion)) {
-      invalid(this, 'nodeVersion', nodeVersion, `must be one of ${NODE_VERSIONS.join(', ')} (the Node.js versions in the Amazon Linux 2023 repositories)`);
-    }
-    const cpuTarget = props.cpuTargetUtilizationPercent ?? 60;
-    checkIntRange(this, 'cpuTargetUtilizationPercent', cpuTarget, 10, 90);
-    const startCommand = props.startCommand ?? 'node server.js';
-    checkStartCommand(this, 'startCommand', startCommand);
-    checkEnvironment(this, 'environment', props.environment, RESERVED_ENV);
-    const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
-    if (props.bucketSeedAssetPath !== undefined) checkString(this, 'bucketSeedAssetPath', props.bucketSeedAssetPath);
-    if (props.bucketSeedAssetPath && !props.bucket) {
-      invalid(this, 'bucketSeedAssetPath', props.bucketSeedAssetPath, 'needs bucket to be given');
-    }
-    const seedPrefix = props.bucketSeedPrefix ?? '';
-    checkS3Prefix(this, 'bucketSeedPrefix', seedPrefix);
-    const seed = props.bucket && props.bucketSeedAssetPath
-      ? new s3assets.Asset(this, 'BucketSeed', { path: props.bucketSeedAssetPath })
-      : undefined;
-
-    this.environment = {
-      ...props.environment,
-      PORT: String(this.port),
-      NODE_ENV: props.environment?.NODE_ENV ?? 'production',
-      ...(props.database ? {
-        DB_HOST: props.database.endpointAddress,
-        DB_PORT: String(props.database.port),
-        DB_NAME: props.database.databaseName,
-        DB_USER: props.database.appUsername,
-        DB_AUTH: 'iam',
-      } : {}),
-      ...(props.bucket ? { APP_BUCKET: props.bucket.bucketName } : {}),
-      AWS_REGION: Aws.REGION,
-    };
-
-    const source = props.source.bind(this, APP_DIRECTORY);
-    const commands = renderAppBootCommands({
-      nodeVersion,
-      sourceCommands: source.commands,
-      seed: seed && props.bucket ? {
-        assetBucketName: seed.s3BucketName,
-        assetObjectKey: seed.s3ObjectKey,
-        bucketName: props.bucket.bucketName,
-        prefix: seedPrefix,
-      } : undefined,
-      environment: this.environment,
-      startCommand,
-      port: this.port,
-      healthCheckPath,
-    });
-
-    const minCapacity = propOrPreset('minCapacity', props.minCapacity, preset, 'appMinCapacity');
-    const maxCapacity = propOrPreset('maxCapacity', props.maxCapacity, preset, 'appMaxCapacity');
-    this.notificationTopic = props.notificationTopic ?? createNotificationTopic(this);
-    const fleet = createFleet(this, {
-      vpc: props.vpc,
-      vpcSubnets,
-      instanceType: props.instanceType ?? preset.appInstanceType,
-      minCapacity: minCapacity.value,
-      maxCapacity: maxCapacity.value,
-      capacitySources: { min: minCapacity.source, max: maxCapacity.source },
-      commands,
-      description: 'App tier (API)',
-      sizeHint: 'a smaller inline app (AppSource.fromAsset) or fewer and shorter environment variables',
-      notificationTopic: this.notificationTopic,
-    });
+    const source = props.source.bind(this, APP_PATHS.appDirectory);
+    this.fleet = new LoadBalancedFleet(this, fleetProps(props, settings, {
+      commands: bootCommands(settings, source.commands, this.environment, seedObjects(seed, props, settings)),
+      wireInstances: (fleet) => wireInstances(fleet, props, [source.asset, seed]),
+    }));
+    const fleet = this.fleet;
     this.autoScalingGroup = fleet.autoScalingGroup;
     this.launchTemplate = fleet.launchTemplate;
     this.role = fleet.role;
-    this.instanceSecurityGroup = fleet.securityGroup;
+    this.instanceSecurityGroup = fleet.instanceSecurityGroup;
+    this.instanceConnections = fleet.instanceConnections;
+    this.notificationTopic = fleet.notificationTopic;
+    this.accessLogBucket = fleet.accessLogBucket;
+    this.loadBalancer = fleet.loadBalancer;
+    this.targetGroup = fleet.targetGroup;
+    this.webAcl = fleet.webAcl;
 
-    // Exactly the app (and seed) objects, nothing else in the assets bucket.
-    for (const asset of [source.asset, seed]) {
-      if (!asset) continue;
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-        actions: ['s3:GetObject'],
-        resources: [asset.bucket.arnForObjects(asset.s3ObjectKey)],
-      }));
-    }
-    if (props.database) {
-      props.database.grantConnect(this.role);
-      props.database.connections.allowDefaultPortFrom(this.autoScalingGroup, 'App tier to database');
-    }
-    if (props.bucket) this.grantBucketObjects(props.bucket);
-
-    this.accessLogBucket = props.accessLogBucket ?? createAccessLogBucket(this, preset.accessLogExpirationDays, 'preset.values.accessLogExpirationDays');
-    const front = createFront(this, {
-      vpc: props.vpc,
-      vpcSubnets,
-      internetFacing: false,
-      description: 'App tier internal load balancer',
-      deletionProtection: props.deletionProtection ?? preset.loadBalancerDeletionProtection,
-      accessLogBucket: this.accessLogBucket,
-      accessLogPrefix: 'app',
-      waf: props.waf ?? true,
-      wafLogRetention: preset.flowLogRetention,
-      autoScalingGroup: this.autoScalingGroup,
-      targetPort: this.port,
-      healthCheckPath,
-    });
-    this.loadBalancer = front.loadBalancer;
-    this.targetGroup = front.targetGroup;
-    this.webAcl = front.webAcl;
-    this.listener = this.loadBalancer.addListener('Listener', {
-      port: this.listenerPort,
-      protocol: this.certificate ? elbv2.ApplicationProtocol.HTTPS : elbv2.ApplicationProtocol.HTTP,
-      certificates: this.certificate ? [this.certificate] : undefined,
-      sslPolicy: this.certificate ? elbv2.SslPolicy.RECOMMENDED_TLS : undefined,
-      open: false,
-      defaultTargetGroups: [this.targetGroup],
-    });
-    if (!this.certificate) acknowledge(this.listener, 'internalListenerHttp');
+    this.listener = addListener(this.loadBalancer, this.targetGroup, settings);
     addAliasRecord(this, this.loadBalancer, props.domainName, props.hostedZone);
-    this.autoScalingGroup.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: cpuTarget });
-
-    this.connections = new ec2.Connections({
-      securityGroups: [front.securityGroup],
+    this.loadBalancerConnections = new ec2.Connections({
+      securityGroups: [fleet.loadBalancerSecurityGroup],
       defaultPort: ec2.Port.tcp(this.listenerPort),
     });
     this.endpoint = `${this.tlsServerName ?? this.loadBalancer.loadBalancerDnsName}:${this.listenerPort}`;
   }
 
   /**
-   * Lets the API read, write and delete the objects of one bucket (and list it), with explicit
-   * actions rather than wildcards; object keys are the only wildcard.
+   * Lets a peer (e.g. the web tier) call the API through the internal load balancer, on the
+   * listener port.
    */
-  private grantBucketObjects(bucket: s3.IBucket): void {
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-      resources: [bucket.arnForObjects('*')],
-    }));
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['s3:ListBucket'],
-      resources: [bucket.bucketArn],
-    }));
-    if (bucket.encryptionKey) {
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: [bucket.encryptionKey.keyArn],
-      }));
-    }
-    const bucketResource = bucket.node.defaultChild as CfnResource | undefined;
-    if (bucketResource && CfnResource.isCfnResource(bucketResource)) {
-      acknowledge(this.role, 'objectLevelWildcards',
-        [`AwsSolutions-IAM5[Resource::<${Stack.of(bucketResource).getLogicalId(bucketResource)}.Arn>/*]`]);
-    }
+  public allowFrom(peer: ec2.IConnectable): void {
+    this.loadBalancerConnections.allowDefaultPortFrom(peer, 'Web tier to internal ALB');
   }
 
   /**
-   * Lets a peer (e.g. the web tier) call the API through the internal load balancer.
+   * Lets the API read the objects of a bucket and list it (and decrypt with its key).
    */
-  public allowFrom(peer: ec2.IConnectable): void {
-    this.connections.allowDefaultPortFrom(peer, 'Web tier to internal ALB');
+  public grantBucketRead(bucket: s3.IBucket): iam.Grant {
+    return this.fleet.grantBucketRead(bucket);
+  }
+
+  /**
+   * Lets the API read, write and delete the objects of a bucket and list it (and use its key), with
+   * explicit actions rather than wildcards; object keys are the only wildcard.
+   */
+  public grantBucketReadWrite(bucket: s3.IBucket): iam.Grant {
+    return this.fleet.grantBucketReadWrite(bucket);
   }
 
   /**
@@ -424,7 +147,7 @@ export class AppTier extends Construct implements ec2.IConnectable {
    * @default - average over 5 minutes
    */
   public metricTargetResponseTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.loadBalancer.metrics.targetResponseTime({ statistic: 'Average', period: Duration.minutes(5), ...props });
+    return this.fleet.metricTargetResponseTime(props);
   }
 
   /**
@@ -433,6 +156,154 @@ export class AppTier extends Construct implements ec2.IConnectable {
    * @default - sum over 5 minutes
    */
   public metricTarget5xxCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.loadBalancer.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum', period: Duration.minutes(5), ...props });
+    return this.fleet.metricTarget5xxCount(props);
   }
+}
+
+/** The tier's ports, TLS, health check, runtime and start command, each checked (creates the certificate, if any). */
+function resolveSettings(scope: AppTier, props: AppTierProps): AppSettings {
+  const port = literalNumber(scope, 'port', props.port ?? 8080, 'it is the port of security-group rules, the target group and the health check');
+  checkIntRange(scope, 'port', port, 1024, 65535);
+  if ((props.certificate || props.hostedZone) && !props.domainName) {
+    invalid(scope, 'domainName', props.domainName, 'is required with certificate or hostedZone (the name the certificate is verified for)');
+  }
+  const certificate = certificateFor(scope, props.certificate, props.domainName, props.hostedZone);
+  const listenerPort = props.listenerPort ?? (certificate ? 443 : 80);
+  checkPort(scope, 'listenerPort', listenerPort);
+  const healthCheckPath = props.healthCheckPath ?? '/healthz';
+  checkPath(scope, 'healthCheckPath', healthCheckPath);
+  const runtime = runtimeOf(scope, props).bind(scope);
+  const startCommand = props.startCommand ?? runtime.defaultStartCommand;
+  checkStartCommand(scope, 'startCommand', startCommand);
+  checkEnvironment(scope, 'environment', props.environment, RESERVED_ENV);
+  const seedPrefix = props.bucketSeedPrefix ?? '';
+  if (props.bucketSeedAssetPath !== undefined) checkString(scope, 'bucketSeedAssetPath', props.bucketSeedAssetPath);
+  if (props.bucketSeedAssetPath && !props.bucket) invalid(scope, 'bucketSeedAssetPath', props.bucketSeedAssetPath, 'needs bucket to be given');
+  checkS3Prefix(scope, 'bucketSeedPrefix', seedPrefix);
+  return {
+    port,
+    certificate,
+    tlsServerName: certificate ? props.domainName : undefined,
+    listenerPort,
+    healthCheckPath,
+    runtime,
+    startCommand,
+    vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    seedPrefix,
+  };
+}
+
+/** The builder's props: the app tier's subnets, names, boot commands and wiring. */
+function fleetProps(
+  props: AppTierProps,
+  settings: AppSettings,
+  build: { commands: string[]; wireInstances: (fleet: LoadBalancedFleet) => void },
+): LoadBalancedFleetProps {
+  const preset = (props.preset ?? Preset.dev()).values;
+  return {
+    vpc: props.vpc,
+    options: props,
+    preset,
+    tier: 'app',
+    instanceSubnets: settings.vpcSubnets,
+    loadBalancerSubnets: settings.vpcSubnets,
+    internetFacing: false,
+    fleetDescription: 'App tier (API)',
+    loadBalancerDescription: 'App tier internal load balancer',
+    accessLogPrefix: 'app',
+    accessLogExpirationDays: { value: preset.accessLogExpirationDays, source: 'preset.values.accessLogExpirationDays' },
+    commands: build.commands,
+    sizeHint: 'a smaller inline app (AppSource.fromAsset), fewer and shorter environment variables, or fewer runtime commands (AppRuntime.custom)',
+    targetPort: settings.port,
+    healthCheckPath: settings.healthCheckPath,
+    reservedPaths: Object.values(APP_PATHS),
+    // The instances' grants and database rule come before the load balancer, as they always have:
+    // the template keeps its order.
+    beforeLoadBalancer: build.wireInstances,
+  };
+}
+
+/** The runtime: `runtime`, or Node.js of the deprecated `nodeVersion` (not both). */
+function runtimeOf(scope: AppTier, props: AppTierProps): AppRuntime {
+  if (props.nodeVersion !== undefined && props.runtime !== undefined) {
+    invalid(scope, 'nodeVersion', props.nodeVersion, 'cannot be given with runtime (nodeVersion is deprecated: use runtime: AppRuntime.nodejs(version))');
+  }
+  return props.runtime ?? AppRuntime._nodejsOfNodeVersionProp(props.nodeVersion ?? 22);
+}
+
+/** The asset of the files seeded into the application bucket, if any. */
+function seedAsset(scope: AppTier, props: AppTierProps): s3assets.Asset | undefined {
+  return props.bucket && props.bucketSeedAssetPath
+    ? new s3assets.Asset(scope, 'BucketSeed', { path: props.bucketSeedAssetPath })
+    : undefined;
+}
+
+/** The seed's objects for the boot script: the asset to copy and where it lands. */
+function seedObjects(seed: s3assets.Asset | undefined, props: AppTierProps, settings: AppSettings): AppSeed | undefined {
+  if (!seed || !props.bucket) return undefined;
+  return { assetBucketName: seed.s3BucketName, assetObjectKey: seed.s3ObjectKey, bucketName: props.bucket.bucketName, prefix: settings.seedPrefix };
+}
+
+/** The API's environment: the runtime's, the user's, then what the tier sets (which wins). */
+function appEnvironment(props: AppTierProps, settings: AppSettings): { [key: string]: string } {
+  return {
+    ...settings.runtime.environment,
+    ...props.environment,
+    PORT: String(settings.port),
+    ...(props.database ? {
+      DB_HOST: props.database.endpointAddress,
+      DB_PORT: String(props.database.port),
+      DB_NAME: props.database.databaseName,
+      DB_USER: props.database.appUsername,
+      DB_AUTH: 'iam',
+    } : {}),
+    ...(props.bucket ? { APP_BUCKET: props.bucket.bucketName } : {}),
+    AWS_REGION: Aws.REGION,
+  };
+}
+
+function bootCommands(settings: AppSettings, sourceCommands: string[], environment: { [key: string]: string }, seed?: AppSeed): string[] {
+  return renderAppBootCommands({
+    runtime: settings.runtime,
+    sourceCommands,
+    seed,
+    environment,
+    startCommand: settings.startCommand,
+    port: settings.port,
+    healthCheckPath: settings.healthCheckPath,
+  });
+}
+
+/**
+ * What the instances may do: read exactly the app's (and seed's) objects in the assets bucket,
+ * connect to the database as the app user and reach its port, use the application bucket.
+ */
+function wireInstances(fleet: LoadBalancedFleet, props: AppTierProps, assets: Array<s3assets.Asset | undefined>): void {
+  for (const asset of assets) {
+    if (asset) fleet.grantAssetRead(asset);
+  }
+  if (props.database) {
+    props.database.grantConnect(fleet.role);
+    props.database.connections.allowDefaultPortFrom(fleet.autoScalingGroup, 'App tier to database');
+  }
+  if (props.bucket) fleet.grantBucketReadWrite(props.bucket);
+}
+
+/** The internal load balancer's listener: HTTPS with the certificate, otherwise HTTP (acknowledged). */
+function addListener(
+  loadBalancer: elbv2.ApplicationLoadBalancer,
+  targetGroup: elbv2.ApplicationTargetGroup,
+  settings: AppSettings,
+): elbv2.ApplicationListener {
+  const certificate = settings.certificate;
+  const listener = loadBalancer.addListener('Listener', {
+    port: settings.listenerPort,
+    protocol: certificate ? elbv2.ApplicationProtocol.HTTPS : elbv2.ApplicationProtocol.HTTP,
+    certificates: certificate ? [certificate] : undefined,
+    sslPolicy: certificate ? elbv2.SslPolicy.RECOMMENDED_TLS : undefined,
+    open: false,
+    defaultTargetGroups: [targetGroup],
+  });
+  if (!certificate) acknowledge(listener, 'internalListenerHttp');
+  return listener;
 }

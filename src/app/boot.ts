@@ -1,3 +1,4 @@
+import type { AppRuntimeConfig } from './app-runtime';
 import { shellArg, writeFileCommands } from '../private/shell';
 import { renderEnvironmentFile, renderUnit } from '../private/systemd';
 
@@ -8,6 +9,9 @@ export const APP_PATHS = {
   environmentFile: '/etc/cdk-three-tier/app.env',
   startScript: '/etc/cdk-three-tier/start.sh',
   unit: '/etc/systemd/system/app.service',
+  /** The scripts of a custom runtime's install and prepare commands. */
+  installScript: '/etc/cdk-three-tier/runtime-install.sh',
+  prepareScript: '/etc/cdk-three-tier/runtime-prepare.sh',
 };
 
 /** The S3 objects the app tier's boot copies into the application bucket. */
@@ -22,8 +26,8 @@ export interface AppSeed {
 
 /** What the app tier's boot steps are made of (every value already validated). */
 export interface AppBootOptions {
-  /** Node.js major version from the Amazon Linux 2023 repositories. */
-  readonly nodeVersion: number;
+  /** What runs the app: its install and prepare commands (from `AppRuntime.bind`). */
+  readonly runtime: AppRuntimeConfig;
   /** Commands that put the app into the app directory (from `AppSource.bind`). */
   readonly sourceCommands: string[];
   /** Files to copy into the application bucket, if any. */
@@ -43,6 +47,16 @@ export interface AppBootOptions {
  */
 export function renderStartScript(startCommand: string): string {
   return `#!/bin/sh\n# Rendered by cdk-three-tier: the app tier's startCommand, run in ${APP_PATHS.appDirectory} as the app user.\n${startCommand}\n`;
+}
+
+/**
+ * A script of a custom runtime's commands, run by bash with `set -euo pipefail` (in `directory`
+ * when given): the commands reach the instance as a file, so none of them can change how the boot
+ * script itself is parsed.
+ */
+export function renderRuntimeScript(commands: string[], purpose: string, directory?: string): string {
+  const cd = directory === undefined ? [] : [`cd ${shellArg(directory)}`];
+  return ['#!/bin/bash', `# Rendered by cdk-three-tier: the app runtime's ${purpose}.`, 'set -euo pipefail', ...cd, ...commands, ''].join('\n');
 }
 
 /** The systemd unit of the API: unprivileged, sandboxed, restarted on failure. */
@@ -72,10 +86,11 @@ export function renderAppUnit(): string {
 }
 
 /**
- * The app tier's boot steps: install Node.js, create the unprivileged `app` user, install the app,
- * seed the application bucket, write the environment file, start script and unit, start the API and
- * wait for its health check. Every file is written with `writeFileCommands` and every value on a
- * command line goes through `shellArg`.
+ * The app tier's boot steps: install the runtime, create the unprivileged `app` user, install the
+ * app, prepare it (the runtime's prepare commands, e.g. its dependencies), seed the application
+ * bucket, write the environment file, start script and unit, start the API and wait for its health
+ * check. Every file is written with `writeFileCommands` and every value on a command line goes
+ * through `shellArg` (the runtime's commands hold library constants only).
  */
 export function renderAppBootCommands(options: AppBootOptions): string[] {
   const dir = APP_PATHS.appDirectory;
@@ -88,11 +103,11 @@ export function renderAppBootCommands(options: AppBootOptions): string[] {
     ]
     : [];
   return [
-    `dnf install -y nodejs${options.nodeVersion} unzip`,
-    `ln -sf "$(command -v node-${options.nodeVersion} || command -v node)" /usr/local/bin/node`,
+    ...options.runtime.installCommands,
     `id app >/dev/null 2>&1 || useradd --system --home-dir ${dir} --shell /sbin/nologin app`,
     `mkdir -p ${dir} ${APP_PATHS.configDirectory}`,
     ...options.sourceCommands,
+    ...options.runtime.prepareCommands,
     ...seed,
     `chown -R root:app ${dir}`,
     `chmod -R u=rwX,g=rX,o= ${dir}`,

@@ -2,7 +2,8 @@ import { Stack, Token } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { IConstruct } from 'constructs';
 import { isPrivate, MAX_AZ_SLOTS, MAX_VPC_PREFIX, MIN_VPC_PREFIX, parseCidr, PRIVATE_RANGES } from './address-plan';
-import type { NetworkTierProps } from './network-tier';
+import { describeSelection, ExistingVpcInputs, resolveExistingVpcInputs, SUBNET_PROPS } from './existing-vpc-inputs';
+import type { NetworkTierProps } from './network-tier-props';
 import { InterfaceEndpointService } from './options/endpoints';
 import { EgressMode, NatMode } from './options/nat-mode';
 import { Preset, PresetValues } from '../preset/preset';
@@ -10,10 +11,15 @@ import { checkIntRange, invalid, literalNumber, literalString } from '../private
 
 /**
  * The network inputs a NetworkTier is built from, validated, with tokens resolved and the preset
- * merged in. Not part of the public API: `NetworkTier` and `ThreeTierPlatform` share it, so the
- * platform's errors name the platform props (`network.cidr`) before the tier sees them.
+ * merged in: for a VPC the tier creates, or for an existing one. Not part of the public API:
+ * `NetworkTier` and `ThreeTierPlatform` share it, so the platform's errors name the platform props
+ * (`network.cidr`) before the tier sees them.
  */
-export interface NetworkInputs {
+export type NetworkInputs = CreatedVpcInputs | ExistingVpcInputs;
+
+/** The inputs of a VPC the tier creates. */
+export interface CreatedVpcInputs {
+  readonly existingVpc?: undefined;
   readonly cidr: string;
   /** The prefix length of `cidr`. */
   readonly prefix: number;
@@ -27,7 +33,7 @@ export interface NetworkInputs {
 }
 
 /** What the network inputs are read from: the props a user passes (to the tier or the platform). */
-export type NetworkInputProps = Pick<NetworkTierProps, 'preset' | 'cidr' | 'maxAzs' | 'egress' | 'natMode' | 'interfaceEndpoints' | 'flowLogRetention'>;
+export type NetworkInputProps = NetworkTierProps;
 
 /** The default VPC CIDR. */
 export const DEFAULT_CIDR = '10.0.0.0/16';
@@ -64,6 +70,19 @@ export function presetEgress(values: PresetValues): EgressMode {
  * `preset.values.<field>`, which is where a custom preset sets them.
  */
 export function resolveNetworkInputs(scope: IConstruct, props: NetworkInputProps, propPrefix = ''): NetworkInputs {
+  if (props.vpc !== undefined) {
+    return resolveExistingVpcInputs(scope, props, propPrefix, (value, prop) => resolveEndpoints(scope, value, prop, []));
+  }
+  return resolveCreatedVpcInputs(scope, props, propPrefix);
+}
+
+function resolveCreatedVpcInputs(scope: IConstruct, props: NetworkInputProps, propPrefix: string): CreatedVpcInputs {
+  for (const prop of SUBNET_PROPS) {
+    if (props[prop] !== undefined) {
+      invalid(scope, `${propPrefix}${prop}`, describeSelection(props[prop]!),
+        'applies only with an existing vpc: the VPC the tier creates has its own subnet groups (Public, Web, App, Data)');
+    }
+  }
   const preset = (props.preset ?? Preset.dev()).values;
   const name = (prop: 'maxAzs' | 'interfaceEndpoints' | 'flowLogRetention') =>
     (props[prop] !== undefined ? `${propPrefix}${prop}` : `preset.values.${prop}`);
@@ -71,7 +90,8 @@ export function resolveNetworkInputs(scope: IConstruct, props: NetworkInputProps
   const { cidr, prefix } = resolveCidr(scope, props.cidr ?? DEFAULT_CIDR, `${propPrefix}cidr`);
   const maxAzs = resolveMaxAzs(scope, props.maxAzs ?? preset.maxAzs, name('maxAzs'));
   const { egress, natMode } = resolveEgress(scope, props, preset, propPrefix);
-  const interfaceEndpoints = resolveEndpoints(scope, props.interfaceEndpoints ?? preset.interfaceEndpoints, name('interfaceEndpoints'), egress);
+  const interfaceEndpoints = resolveEndpoints(scope, props.interfaceEndpoints ?? preset.interfaceEndpoints, name('interfaceEndpoints'),
+    egress === EgressMode.AWS_SERVICES_ONLY ? AWS_ONLY_ENDPOINTS : []);
   const flowLogRetention = props.flowLogRetention ?? preset.flowLogRetention;
   checkRetention(scope, name('flowLogRetention'), flowLogRetention);
   return { cidr, prefix, maxAzs, egress, natMode, interfaceEndpoints, flowLogRetention };
@@ -138,7 +158,10 @@ function resolveEgress(
   return { egress, natMode };
 }
 
-function resolveEndpoints(scope: IConstruct, value: InterfaceEndpointService[], prop: string, egress: EgressMode): InterfaceEndpointService[] {
+/** The interface endpoints listed, checked, with `required` added, sorted. */
+function resolveEndpoints(
+  scope: IConstruct, value: InterfaceEndpointService[], prop: string, required: InterfaceEndpointService[],
+): InterfaceEndpointService[] {
   if (!Array.isArray(value)) {
     invalid(scope, prop, value, `must be a list of InterfaceEndpointService values (${ENDPOINT_SERVICES.join(', ')})`);
   }
@@ -148,7 +171,7 @@ function resolveEndpoints(scope: IConstruct, value: InterfaceEndpointService[], 
     }
   }
   const services = new Set<InterfaceEndpointService>(value);
-  if (egress === EgressMode.AWS_SERVICES_ONLY) AWS_ONLY_ENDPOINTS.forEach((s) => services.add(s));
+  required.forEach((s) => services.add(s));
   return [...services].sort();
 }
 

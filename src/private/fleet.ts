@@ -11,7 +11,7 @@ import { acknowledge } from './compliance';
 import { ManagedPolicyRole } from './managed-policy-role';
 import { addSessionManagerPolicy } from './session-manager';
 import { userDataSizeBound, USER_DATA_LIMIT } from './user-data-size';
-import { checkIntRange, checkOrder, literalNumber } from './validation';
+import { checkIntRange, checkOrder, invalid, literalNumber } from './validation';
 
 /** What a tier's instance fleet is built from. */
 export interface FleetProps {
@@ -24,6 +24,12 @@ export interface FleetProps {
   readonly capacitySources?: { readonly min: string; readonly max: string };
   readonly desiredCapacity?: number;
   readonly rootVolumeGiB?: number;
+  /**
+   * The machine image (checked to be Linux).
+   *
+   * @default - the latest Amazon Linux 2023 for the instance type's CPU architecture
+   */
+  readonly machineImage?: ec2.IMachineImage;
   /** Commands run at boot; a success signal to CloudFormation is appended. */
   readonly commands: string[];
   readonly description: string;
@@ -45,45 +51,28 @@ export interface Fleet {
 /** How long an instance has to boot and signal success before CloudFormation rolls back. */
 export const SIGNAL_TIMEOUT = Duration.minutes(15);
 
+/** A fleet's capacities, literal and checked. */
+interface Capacities {
+  readonly min: number;
+  readonly max: number;
+  readonly desired?: number;
+}
+
 /**
- * Creates the hardened instance fleet both compute tiers use: latest Amazon Linux 2023, IMDSv2
- * required with hop limit 1, encrypted gp3 root volume, no key pair, no public IP, an SSM managed
- * instance role, egress limited to HTTPS, and a rolling update that waits for each new instance's
- * success signal (so a launch template change replaces instances one batch at a time).
+ * Creates the hardened instance fleet both compute tiers use: latest Amazon Linux 2023 (or the
+ * given Linux image), IMDSv2 required with hop limit 1, encrypted gp3 root volume, no key pair, no
+ * public IP, an SSM managed instance role, egress limited to HTTPS, and a rolling update that waits
+ * for each new instance's success signal (so a launch template change replaces instances one batch
+ * at a time).
  */
 export function createFleet(scope: Construct, props: FleetProps): Fleet {
-  // Capacities shape the rolling update (MinInstancesInService), so they must be known at synth.
-  const why = "it sets the rolling update's MinInstancesInService";
-  const minName = props.capacitySources?.min ?? 'minCapacity';
-  const maxName = props.capacitySources?.max ?? 'maxCapacity';
-  const minCapacity = literalNumber(scope, minName, props.minCapacity, why);
-  const maxCapacity = literalNumber(scope, maxName, props.maxCapacity, why);
-  const desiredCapacity = props.desiredCapacity === undefined ? undefined : literalNumber(scope, 'desiredCapacity', props.desiredCapacity, why);
-  checkIntRange(scope, minName, minCapacity, 1, 100);
-  checkIntRange(scope, maxName, maxCapacity, 1, 100);
-  checkOrder(scope, minName, minCapacity, maxName, maxCapacity);
-  if (desiredCapacity !== undefined) {
-    checkIntRange(scope, 'desiredCapacity', desiredCapacity, 1, 100);
-    checkOrder(scope, 'minCapacity', minCapacity, 'desiredCapacity', desiredCapacity);
-    checkOrder(scope, 'desiredCapacity', desiredCapacity, 'maxCapacity', maxCapacity);
-  }
+  const capacities = fleetCapacities(scope, props);
   const rootVolumeGiB = props.rootVolumeGiB ?? 16;
   checkIntRange(scope, 'rootVolumeGiB', rootVolumeGiB, 8, 1024);
+  if (props.machineImage) checkMachineImage(scope, props.machineImage);
 
-  const role = new ManagedPolicyRole(scope, 'InstanceRole', {
-    assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-    description: `Instances of ${scope.node.path}`,
-  });
-  addSessionManagerPolicy(role);
-
-  const securityGroup = new ec2.SecurityGroup(scope, 'InstanceSecurityGroup', {
-    vpc: props.vpc,
-    description: `${props.description} instances`,
-    allowAllOutbound: false,
-  });
-  securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443),
-    'HTTPS to AWS APIs and package repositories (through NAT or VPC endpoints)');
-
+  const role = createInstanceRole(scope);
+  const securityGroup = createInstanceSecurityGroup(scope, props.vpc, props.description);
   const userData = ec2.UserData.forLinux();
   userData.addCommands(
     'set -euo pipefail',
@@ -91,17 +80,96 @@ export function createFleet(scope: Construct, props: FleetProps): Fleet {
     'dnf install -y aws-cfn-bootstrap',
     ...props.commands,
   );
-
-  const cpuType = props.instanceType.architecture === ec2.InstanceArchitecture.ARM_64
-    ? ec2.AmazonLinuxCpuType.ARM_64
-    : ec2.AmazonLinuxCpuType.X86_64;
-
-  const launchTemplate = new ec2.LaunchTemplate(scope, 'LaunchTemplate', {
-    machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType }),
+  const launchTemplate = createLaunchTemplate(scope, {
+    machineImage: props.machineImage ?? defaultMachineImage(props.instanceType),
     instanceType: props.instanceType,
     role,
     securityGroup,
     userData,
+    rootVolumeGiB,
+  });
+  const autoScalingGroup = createAutoScalingGroup(scope, props, launchTemplate, capacities);
+  userData.addSignalOnExitCommand(autoScalingGroup);
+  launchTemplate.node.addValidation({ validate: () => checkUserDataSize(launchTemplate, userData, props.sizeHint) });
+
+  return { role, securityGroup, launchTemplate, autoScalingGroup, userData };
+}
+
+/** The capacities as literals, in range and in order (they shape the rolling update's MinInstancesInService). */
+function fleetCapacities(scope: Construct, props: FleetProps): Capacities {
+  const why = "it sets the rolling update's MinInstancesInService";
+  const minName = props.capacitySources?.min ?? 'minCapacity';
+  const maxName = props.capacitySources?.max ?? 'maxCapacity';
+  const min = literalNumber(scope, minName, props.minCapacity, why);
+  const max = literalNumber(scope, maxName, props.maxCapacity, why);
+  const desired = props.desiredCapacity === undefined ? undefined : literalNumber(scope, 'desiredCapacity', props.desiredCapacity, why);
+  checkIntRange(scope, minName, min, 1, 100);
+  checkIntRange(scope, maxName, max, 1, 100);
+  checkOrder(scope, minName, min, maxName, max);
+  if (desired !== undefined) {
+    checkIntRange(scope, 'desiredCapacity', desired, 1, 100);
+    checkOrder(scope, 'minCapacity', min, 'desiredCapacity', desired);
+    checkOrder(scope, 'desiredCapacity', desired, 'maxCapacity', max);
+  }
+  return { min, max, desired };
+}
+
+/**
+ * The boot script is Linux shell run by cloud-init: a Windows image would never run it (and never
+ * signal), so the deployment would only fail after the signal timeout.
+ */
+function checkMachineImage(scope: Construct, machineImage: ec2.IMachineImage): void {
+  const osType = machineImage.getImage(scope).osType;
+  if (osType !== ec2.OperatingSystemType.LINUX) {
+    invalid(scope, 'machineImage', `${ec2.OperatingSystemType[osType] ?? osType} image`,
+      'must be a Linux image (the boot script is a bash script run by cloud-init), e.g. ec2.MachineImage.latestAmazonLinux2023() or ec2.MachineImage.genericLinux({...})');
+  }
+}
+
+/** The latest Amazon Linux 2023 for the instance type's CPU architecture. */
+function defaultMachineImage(instanceType: ec2.InstanceType): ec2.IMachineImage {
+  const cpuType = instanceType.architecture === ec2.InstanceArchitecture.ARM_64
+    ? ec2.AmazonLinuxCpuType.ARM_64
+    : ec2.AmazonLinuxCpuType.X86_64;
+  return ec2.MachineImage.latestAmazonLinux2023({ cpuType });
+}
+
+function createInstanceRole(scope: Construct): ManagedPolicyRole {
+  const role = new ManagedPolicyRole(scope, 'InstanceRole', {
+    assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+    description: `Instances of ${scope.node.path}`,
+  });
+  addSessionManagerPolicy(role);
+  return role;
+}
+
+function createInstanceSecurityGroup(scope: Construct, vpc: ec2.IVpc, description: string): ec2.SecurityGroup {
+  const securityGroup = new ec2.SecurityGroup(scope, 'InstanceSecurityGroup', {
+    vpc,
+    description: `${description} instances`,
+    allowAllOutbound: false,
+  });
+  securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443),
+    'HTTPS to AWS APIs and package repositories (through NAT or VPC endpoints)');
+  return securityGroup;
+}
+
+interface LaunchTemplateParts {
+  readonly machineImage: ec2.IMachineImage;
+  readonly instanceType: ec2.InstanceType;
+  readonly role: iam.IRole;
+  readonly securityGroup: ec2.ISecurityGroup;
+  readonly userData: ec2.UserData;
+  readonly rootVolumeGiB: number;
+}
+
+function createLaunchTemplate(scope: Construct, parts: LaunchTemplateParts): ec2.LaunchTemplate {
+  return new ec2.LaunchTemplate(scope, 'LaunchTemplate', {
+    machineImage: parts.machineImage,
+    instanceType: parts.instanceType,
+    role: parts.role,
+    securityGroup: parts.securityGroup,
+    userData: parts.userData,
     requireImdsv2: true,
     httpPutResponseHopLimit: 1,
     associatePublicIpAddress: false,
@@ -109,21 +177,25 @@ export function createFleet(scope: Construct, props: FleetProps): Fleet {
     ebsOptimized: true,
     blockDevices: [{
       deviceName: '/dev/xvda',
-      volume: ec2.BlockDeviceVolume.ebs(rootVolumeGiB, {
+      volume: ec2.BlockDeviceVolume.ebs(parts.rootVolumeGiB, {
         encrypted: true,
         volumeType: ec2.EbsDeviceVolumeType.GP3,
         deleteOnTermination: true,
       }),
     }],
   });
+}
 
-  const autoScalingGroup = new autoscaling.AutoScalingGroup(scope, 'AutoScalingGroup', {
+function createAutoScalingGroup(
+  scope: Construct, props: FleetProps, launchTemplate: ec2.LaunchTemplate, capacities: Capacities,
+): autoscaling.AutoScalingGroup {
+  return new autoscaling.AutoScalingGroup(scope, 'AutoScalingGroup', {
     vpc: props.vpc,
     vpcSubnets: props.vpcSubnets,
     launchTemplate,
-    minCapacity,
-    maxCapacity,
-    desiredCapacity,
+    minCapacity: capacities.min,
+    maxCapacity: capacities.max,
+    desiredCapacity: capacities.desired,
     healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
       additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
       gracePeriod: Duration.minutes(5),
@@ -131,17 +203,13 @@ export function createFleet(scope: Construct, props: FleetProps): Fleet {
     signals: autoscaling.Signals.waitForMinCapacity({ timeout: SIGNAL_TIMEOUT }),
     updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
       maxBatchSize: 1,
-      minInstancesInService: Math.max(0, Math.min(minCapacity, maxCapacity - 1)),
+      minInstancesInService: Math.max(0, Math.min(capacities.min, capacities.max - 1)),
       waitOnResourceSignals: true,
       pauseTime: SIGNAL_TIMEOUT,
     }),
     groupMetrics: [autoscaling.GroupMetrics.all()],
     notifications: [{ topic: props.notificationTopic }],
   });
-  userData.addSignalOnExitCommand(autoScalingGroup);
-  launchTemplate.node.addValidation({ validate: () => checkUserDataSize(launchTemplate, userData, props.sizeHint) });
-
-  return { role, securityGroup, launchTemplate, autoScalingGroup, userData };
 }
 
 /**

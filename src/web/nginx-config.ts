@@ -1,5 +1,4 @@
-import { Token } from 'aws-cdk-lib';
-import { HOSTNAME, IPV4, formatValue, isSafeAbsolutePath, withTokenPlaceholders } from '../private/validation';
+import { checkNginxConfigOptions as checkOptions } from './nginx-config-checks';
 
 /**
  * Options for rendering the NGINX configuration of the web tier.
@@ -146,33 +145,118 @@ export class NginxConfig {
 
 function render(options: NginxConfigOptions): string {
   checkOptions(options);
-  const listenPort = options.listenPort ?? 80;
-  const prefix = options.apiPathPrefix ?? '/api/';
-  const health = options.healthCheckPath ?? '/nginx-health';
-  const root = options.staticRoot ?? '/usr/share/nginx/html';
-  const bodyMb = options.clientMaxBodySizeMb ?? 10;
-  const user = options.user === undefined ? 'nginx' : options.user;
   const logDir = options.logDirectory ?? '/var/log/nginx';
-  const tries = options.proxyNextUpstreamTries ?? 3;
-  const listen = options.listenAddress ? `${options.listenAddress}:${listenPort}` : `${listenPort}`;
+  return [
+    ...mainLines(options, logDir),
+    '',
+    'http {',
+    ...httpSettingLines(options, logDir),
+    '',
+    ...forwardedProtoMapLines(),
+    '',
+    ...upstreamLines(options.apiUpstreams),
+    '',
+    ...serverLines(options),
+    '}',
+    '',
+  ].join('\n');
+}
 
-  const tls = options.apiTlsServerName
-    ? [
-      'proxy_ssl_server_name on;',
-      `proxy_ssl_name ${options.apiTlsServerName};`,
-      'proxy_ssl_verify on;',
-      'proxy_ssl_verify_depth 3;',
-      `proxy_ssl_trusted_certificate ${options.apiTlsTrustedCertificate ?? '/etc/pki/tls/certs/ca-bundle.crt'};`,
-      'proxy_ssl_protocols TLSv1.2 TLSv1.3;',
-      'proxy_ssl_session_reuse on;',
-    ]
-    : [];
-  // Proxy settings are set once at server level and inherited by every API location (the static
-  // location proxies nothing, so they are inert there); each API location only names the upstream.
-  // This keeps each extra exact path to three lines of configuration (user data is limited to 16 KB).
+/** The header comment and the main context: user, workers, PID file, error log, events. */
+function mainLines(options: NginxConfigOptions, logDir: string): string[] {
+  const user = options.user === undefined ? 'nginx' : options.user;
+  return [
+    '# Rendered by cdk-three-tier (renderNginxConfig). Do not edit on the instance.',
+    ...(user ? [`user ${user};`] : []),
+    'worker_processes auto;',
+    `pid ${options.pidFile ?? '/run/nginx.pid'};`,
+    `error_log ${logDir}/error.log warn;`,
+    '',
+    'events {',
+    '  worker_connections 1024;',
+    '}',
+  ];
+}
+
+/** The `http` context's own settings: MIME types, sendfile, keepalive, body size, access log, temp paths. */
+function httpSettingLines(options: NginxConfigOptions, logDir: string): string[] {
+  return [
+    `  include ${options.mimeTypesPath ?? '/etc/nginx/mime.types'};`,
+    '  default_type application/octet-stream;',
+    '  server_tokens off;',
+    '  sendfile on;',
+    '  keepalive_timeout 65;',
+    `  client_max_body_size ${options.clientMaxBodySizeMb ?? 10}m;`,
+    `  access_log ${logDir}/access.log;`,
+    ...tempPathLines(options.tempDirectory),
+  ];
+}
+
+/** Temporary file paths under one directory, when it is given. */
+function tempPathLines(tempDirectory: string | undefined): string[] {
+  if (!tempDirectory) return [];
+  return [
+    `  client_body_temp_path ${tempDirectory}/client_body;`,
+    `  proxy_temp_path ${tempDirectory}/proxy;`,
+    `  fastcgi_temp_path ${tempDirectory}/fastcgi;`,
+    `  uwsgi_temp_path ${tempDirectory}/uwsgi;`,
+    `  scgi_temp_path ${tempDirectory}/scgi;`,
+  ];
+}
+
+/** `$xfp`: the X-Forwarded-Proto the public ALB set, or the scheme NGINX saw. */
+function forwardedProtoMapLines(): string[] {
+  return [
+    '  # The public ALB terminates TLS and sets X-Forwarded-Proto; keep it, or use the scheme seen here.',
+    '  map $http_x_forwarded_proto $xfp {',
+    '    default $http_x_forwarded_proto;',
+    "    '' $scheme;",
+    '  }',
+  ];
+}
+
+/** The API upstream group with keepalive connections. */
+function upstreamLines(upstreams: string[]): string[] {
+  return [
+    '  upstream api_backend {',
+    ...upstreams.map((u) => `    server ${u} max_fails=3 fail_timeout=10s;`),
+    '    keepalive 32;',
+    '  }',
+  ];
+}
+
+/** The server: security headers, proxy settings, health check, API locations, static site. */
+function serverLines(options: NginxConfigOptions): string[] {
+  const listenPort = options.listenPort ?? 80;
+  const listen = options.listenAddress ? `${options.listenAddress}:${listenPort}` : `${listenPort}`;
   const proxyPass = `proxy_pass ${options.apiTlsServerName ? 'https' : 'http'}://api_backend;`;
-  const proxyDirectives = [
-    ...tls,
+  return [
+    '  server {',
+    `    listen ${listen} default_server;`,
+    '    server_name _;',
+    `    root ${options.staticRoot ?? '/usr/share/nginx/html'};`,
+    '    index index.html;',
+    '',
+    '    add_header X-Content-Type-Options "nosniff" always;',
+    '    add_header X-Frame-Options "DENY" always;',
+    '    add_header Referrer-Policy "strict-origin-when-cross-origin" always;',
+    '',
+    '    # Settings of every API location below.',
+    proxyDirectives(options).map((l) => `    ${l}`).join('\n'),
+    '',
+    ...locationLines(options, proxyPass),
+    '  }',
+  ];
+}
+
+/**
+ * Proxy settings, set once at server level and inherited by every API location (the static
+ * location proxies nothing, so they are inert there); each API location only names the upstream.
+ * This keeps each extra exact path to three lines of configuration (user data is limited to 16 KB).
+ */
+function proxyDirectives(options: NginxConfigOptions): string[] {
+  return [
+    ...upstreamTlsDirectives(options),
     'proxy_http_version 1.1;',
     'proxy_set_header Connection "";',
     'proxy_set_header Host $host;',
@@ -184,79 +268,40 @@ function render(options: NginxConfigOptions): string {
     'proxy_read_timeout 30s;',
     // Idempotent requests move to the next upstream on a failure; POSTs are never replayed.
     'proxy_next_upstream error timeout http_502 http_503 http_504;',
-    `proxy_next_upstream_tries ${tries};`,
+    `proxy_next_upstream_tries ${options.proxyNextUpstreamTries ?? 3};`,
     'proxy_next_upstream_timeout 10s;',
   ];
-  const indent = (lines: string[], n: number) => lines.map((l) => `${' '.repeat(n)}${l}`).join('\n');
+}
 
+/** TLS to the upstreams, verifying their certificate for `apiTlsServerName`, when it is given. */
+function upstreamTlsDirectives(options: NginxConfigOptions): string[] {
+  if (!options.apiTlsServerName) return [];
+  return [
+    'proxy_ssl_server_name on;',
+    `proxy_ssl_name ${options.apiTlsServerName};`,
+    'proxy_ssl_verify on;',
+    'proxy_ssl_verify_depth 3;',
+    `proxy_ssl_trusted_certificate ${options.apiTlsTrustedCertificate ?? '/etc/pki/tls/certs/ca-bundle.crt'};`,
+    'proxy_ssl_protocols TLSv1.2 TLSv1.3;',
+    'proxy_ssl_session_reuse on;',
+  ];
+}
+
+/** The health check answered by NGINX, the API prefix and exact paths, and the static site. */
+function locationLines(options: NginxConfigOptions, proxyPass: string): string[] {
   const exactLocations = (options.apiExactPaths ?? []).map((p) => [
     `    location = ${p} {`,
     `      ${proxyPass}`,
     '    }',
   ].join('\n'));
-
-  const temp = options.tempDirectory
-    ? [
-      `  client_body_temp_path ${options.tempDirectory}/client_body;`,
-      `  proxy_temp_path ${options.tempDirectory}/proxy;`,
-      `  fastcgi_temp_path ${options.tempDirectory}/fastcgi;`,
-      `  uwsgi_temp_path ${options.tempDirectory}/uwsgi;`,
-      `  scgi_temp_path ${options.tempDirectory}/scgi;`,
-    ]
-    : [];
-
-  const lines = [
-    '# Rendered by cdk-three-tier (renderNginxConfig). Do not edit on the instance.',
-    ...(user ? [`user ${user};`] : []),
-    'worker_processes auto;',
-    `pid ${options.pidFile ?? '/run/nginx.pid'};`,
-    `error_log ${logDir}/error.log warn;`,
-    '',
-    'events {',
-    '  worker_connections 1024;',
-    '}',
-    '',
-    'http {',
-    `  include ${options.mimeTypesPath ?? '/etc/nginx/mime.types'};`,
-    '  default_type application/octet-stream;',
-    '  server_tokens off;',
-    '  sendfile on;',
-    '  keepalive_timeout 65;',
-    `  client_max_body_size ${bodyMb}m;`,
-    `  access_log ${logDir}/access.log;`,
-    ...temp,
-    '',
-    '  # The public ALB terminates TLS and sets X-Forwarded-Proto; keep it, or use the scheme seen here.',
-    '  map $http_x_forwarded_proto $xfp {',
-    '    default $http_x_forwarded_proto;',
-    "    '' $scheme;",
-    '  }',
-    '',
-    '  upstream api_backend {',
-    ...options.apiUpstreams.map((u) => `    server ${u} max_fails=3 fail_timeout=10s;`),
-    '    keepalive 32;',
-    '  }',
-    '',
-    '  server {',
-    `    listen ${listen} default_server;`,
-    '    server_name _;',
-    `    root ${root};`,
-    '    index index.html;',
-    '',
-    '    add_header X-Content-Type-Options "nosniff" always;',
-    '    add_header X-Frame-Options "DENY" always;',
-    '    add_header Referrer-Policy "strict-origin-when-cross-origin" always;',
-    '',
-    '    # Settings of every API location below.',
-    indent(proxyDirectives, 4),
-    '',
-    `    location = ${health} {`,
+  return [
+    `    location = ${options.healthCheckPath ?? '/nginx-health'} {`,
     '      access_log off;',
     '      default_type text/plain;',
     "      return 200 'ok';",
     '    }',
     '',
-    `    location ${prefix} {`,
+    `    location ${options.apiPathPrefix ?? '/api/'} {`,
     `      ${proxyPass}`,
     '    }',
     ...exactLocations,
@@ -264,84 +309,5 @@ function render(options: NginxConfigOptions): string {
     '    location / {',
     '      try_files $uri $uri/ /index.html;',
     '    }',
-    '  }',
-    '}',
-    '',
   ];
-  return lines.join('\n');
-}
-
-/** A URL path NGINX can take as a location: letters, digits and `. _ ~ - /`, at most 1024 characters. */
-const URL_PATH = /^\/[A-Za-z0-9._~\-/]{0,1023}$/;
-/** A Unix user name. */
-const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
-
-function fail(prop: string, value: unknown, allowed: string): never {
-  throw new Error(`${prop} (${formatValue(value)}) ${allowed}`);
-}
-
-/**
- * Checks every option by its grammar before any of it reaches the configuration: nothing a caller
- * passes can end a directive (`;`), open a block, start a comment, or name a variable. Tokens are
- * accepted only where a whole host name stands (upstream hosts, the TLS name), and only their
- * literal surroundings can be checked here: callers must pass tokens that stand for AWS-generated
- * values (the web tier checks that).
- */
-function checkOptions(o: NginxConfigOptions): void {
-  const int = (prop: string, value: number | undefined, min: number, max: number) => {
-    if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)) {
-      fail(prop, value, `must be an integer from ${min} to ${max}`);
-    }
-  };
-  int('listenPort', o.listenPort, 1, 65535);
-  int('clientMaxBodySizeMb', o.clientMaxBodySizeMb, 1, 1024);
-  int('proxyNextUpstreamTries', o.proxyNextUpstreamTries, 1, 10);
-
-  if (!Array.isArray(o.apiUpstreams) || o.apiUpstreams.length === 0) {
-    fail('apiUpstreams', o.apiUpstreams, 'must name at least one upstream (host:port)');
-  }
-  for (const u of o.apiUpstreams) {
-    const text = typeof u === 'string' ? withTokenPlaceholders(u) : '';
-    const m = /^(.+):([1-9][0-9]{0,4})$/.exec(text);
-    if (!m || !(HOSTNAME.test(m[1]) || IPV4.test(m[1])) || Number(m[2]) > 65535) {
-      fail('apiUpstreams', u, 'entries must be host:port (a host name or IPv4 address, and a port from 1 to 65535)');
-    }
-  }
-  if (o.listenAddress !== undefined && (typeof o.listenAddress !== 'string' || !IPV4.test(o.listenAddress))) {
-    fail('listenAddress', o.listenAddress, 'must be an IPv4 address written as four decimal numbers from 0 to 255 without leading zeros');
-  }
-  const path = (prop: string, value: string | undefined) => {
-    if (value !== undefined && (typeof value !== 'string' || !URL_PATH.test(value))) {
-      fail(prop, value, "must be a URL path starting with '/' (letters, digits, . _ ~ - /; at most 1024 characters)");
-    }
-  };
-  path('healthCheckPath', o.healthCheckPath);
-  path('apiPathPrefix', o.apiPathPrefix);
-  if (o.apiPathPrefix !== undefined && !o.apiPathPrefix.endsWith('/')) {
-    fail('apiPathPrefix', o.apiPathPrefix, "must start and end with '/'");
-  }
-  if (o.apiPathPrefix === '/') {
-    fail('apiPathPrefix', o.apiPathPrefix, "must not be '/': that location serves the static site");
-  }
-  if (o.apiExactPaths !== undefined && !Array.isArray(o.apiExactPaths)) fail('apiExactPaths', o.apiExactPaths, 'must be a list of URL paths');
-  (o.apiExactPaths ?? []).forEach((p) => path('apiExactPaths', p));
-  const exact = [o.healthCheckPath ?? '/nginx-health', ...(o.apiExactPaths ?? [])];
-  const duplicate = exact.find((p, i) => exact.indexOf(p) !== i);
-  if (duplicate !== undefined) {
-    fail('apiExactPaths', o.apiExactPaths, `must not repeat a path or the health check path ('${duplicate}' appears twice; NGINX refuses duplicate locations)`);
-  }
-  for (const [prop, value] of [
-    ['staticRoot', o.staticRoot], ['pidFile', o.pidFile], ['logDirectory', o.logDirectory],
-    ['mimeTypesPath', o.mimeTypesPath], ['tempDirectory', o.tempDirectory], ['apiTlsTrustedCertificate', o.apiTlsTrustedCertificate],
-  ] as Array<[string, string | undefined]>) {
-    if (value !== undefined && (typeof value !== 'string' || Token.isUnresolved(value) || !isSafeAbsolutePath(value))) {
-      fail(prop, value, "must be a literal absolute path of letters, digits and _ . + @ - (no empty, '.' or '..' segments; at most 1024 characters)");
-    }
-  }
-  if (o.user !== undefined && o.user !== '' && (typeof o.user !== 'string' || !UNIX_USER.test(o.user))) {
-    fail('user', o.user, 'must be a Unix user name (a lower-case letter or _, then up to 31 lower-case letters, digits, _ or -), or empty to omit the directive');
-  }
-  if (o.apiTlsServerName !== undefined && (typeof o.apiTlsServerName !== 'string' || !HOSTNAME.test(withTokenPlaceholders(o.apiTlsServerName)))) {
-    fail('apiTlsServerName', o.apiTlsServerName, 'must be a host name (RFC 1123: labels of letters, digits and inner hyphens, dot-separated)');
-  }
 }

@@ -6,6 +6,7 @@ import {
   AL2023_CFN_SIGNAL, AL2023_NGINX, AL2023_NGINX_UNIT, AL2023_PACKAGES,
 } from './al2023';
 import { AWS_ENDPOINT_ADDRESS, AWS_ENDPOINT_PORT, MetadataIdentity, RehearsalNetwork } from './network';
+import { findExecutable } from '../tools';
 
 /**
  * One rehearsed instance: the user data runs unmodified, as root, in namespaces of its own (mount,
@@ -70,7 +71,7 @@ export function rehearsalPrerequisites(): string[] {
   const problems: string[] = [];
   if (process.getuid?.() !== 0) problems.push('the rehearsal runs as root (it mounts an overlay and creates namespaces)');
   for (const tool of ['unshare', 'nsenter', 'ip', 'setpriv', 'systemd-analyze', 'gcc', 'curl', 'aws']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) problems.push(`${tool} is not installed`);
+    if (!findExecutable(tool)) problems.push(`${tool} is not installed`);
   }
   for (const pkg of [...new Set(AL2023_PACKAGES.flatMap((p) => p.debianPackages))]) {
     const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
@@ -91,9 +92,9 @@ function facts(): object {
 }
 
 function which(name: string): string {
-  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${name} is not installed`);
-  return r.stdout.trim();
+  const found = findExecutable(name);
+  if (!found) throw new Error(`${name} is not installed`);
+  return found;
 }
 
 const live = new Set<RehearsedInstance>();
