@@ -128,7 +128,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '.jsii.tabl.json',
     'cdk.context.json',
   ],
-  npmIgnoreOptions: { ignorePatterns: ['integ/', 'examples/', 'scripts/', '.ci/', 'requirements-dev.txt', 'test-artifacts/', 'rosetta/'] },
+  npmIgnoreOptions: { ignorePatterns: ['integ/', 'examples/', 'scripts/', '.ci/', 'requirements-dev.txt', 'test-artifacts/', 'rosetta/', '.cfnlintrc.yaml'] },
 });
 
 // eslint-import-resolver-typescript 4 depends on unrs-resolver (see jestVersion above): pin 3.6.3.
@@ -183,7 +183,7 @@ project.postCompileTask.spawn(project.tasks.tryFind('rosetta:extract')!);
 
 // --- reference store app on local servers ---
 project.addTask('store:local', {
-  description: 'Run the store app on real local tiers (MariaDB, moto, 2 API processes, NGINX) and test it end to end',
+  description: 'Run the store app on real local tiers (MariaDB, moto, 2 API processes, NGINX) and the Python example API, and test them end to end',
   exec: `${tsNode} integ/store-app/local/run.ts`,
   receiveArgs: true,
 });

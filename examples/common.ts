@@ -1,5 +1,5 @@
-import { App, StackProps } from 'aws-cdk-lib';
-import { AppSource } from '../src';
+import { App, Stack, StackProps } from 'aws-cdk-lib';
+import { AppSource, PlatformWebOptions, Preset, ThreeTierPlatform, ThreeTierPlatformProps } from '../src';
 
 /**
  * Account and region of the example stacks: yours when the CDK CLI knows them, otherwise a
@@ -27,3 +27,63 @@ http.createServer((req, res) => {
   res.end(JSON.stringify(body ?? { error: 'not found' }));
 }).listen(port);
 `);
+
+/** What makes one example different from the others. */
+export interface ExampleDefinition {
+  /** The stack's name, which is also its construct id. */
+  readonly stackName: string;
+  /** The preset the platform starts from (a factory: each build gets its own). */
+  readonly preset: () => Preset;
+  /** Web tier props on top of the preset's; none when absent. */
+  readonly web?: PlatformWebOptions;
+}
+
+/** The example apps, examples/<name>.ts: one stack each, named here. */
+export const EXAMPLES = {
+  dev: {
+    stackName: 'ThreeTierDev',
+    preset: Preset.dev,
+  },
+  staging: {
+    stackName: 'ThreeTierStaging',
+    preset: Preset.staging,
+    // Staging without a certificate serves HTTP and says so with a warning; acknowledge it explicitly.
+    web: { allowHttpOnly: true },
+  },
+  prod: {
+    stackName: 'ThreeTierProd',
+    preset: Preset.prod,
+    // Production requires HTTPS: set a domain and hosted zone (or a certificate) for a real deployment.
+    // HTTP only is accepted here, explicitly, so the example synthesizes without a domain.
+    web: { allowHttpOnly: true },
+  },
+} satisfies Record<string, ExampleDefinition>;
+
+export type ExampleName = keyof typeof EXAMPLES;
+
+/** The platform props of an example: its preset, the placeholder API and its own web props. */
+export function exampleProps(name: ExampleName): ThreeTierPlatformProps {
+  const example: ExampleDefinition = EXAMPLES[name];
+  return {
+    preset: example.preset(),
+    projectName: 'cdk-three-tier-example',
+    app: { source: PLACEHOLDER_API },
+    ...(example.web ? { web: { ...example.web } } : {}),
+  };
+}
+
+/**
+ * Adds an example's stack to `app`: a `Stack` named after the example holding a
+ * `ThreeTierPlatform` with the id `Platform`. `change` receives the example's props and returns
+ * the props to build with (by default the same), so a variant of an example differs from it
+ * only in what `change` does.
+ */
+export function buildExample(
+  app: App,
+  name: ExampleName,
+  change: (props: ThreeTierPlatformProps) => ThreeTierPlatformProps = (props) => props,
+): { stack: Stack; platform: ThreeTierPlatform } {
+  const stack = new Stack(app, EXAMPLES[name].stackName, { env: exampleEnv(app) });
+  const platform = new ThreeTierPlatform(stack, 'Platform', change(exampleProps(name)));
+  return { stack, platform };
+}

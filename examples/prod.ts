@@ -1,19 +1,11 @@
-import { App, Stack } from 'aws-cdk-lib';
-import { exampleEnv, PLACEHOLDER_API } from './common';
-import { Preset, ThreeTierPlatform } from '../src';
+import { App } from 'aws-cdk-lib';
+import { buildExample } from './common';
 
+// The prod preset: 3 AZs, egress to AWS services only through VPC endpoints, m7i.large web and app
+// instances (3 to 9 each), a Multi-AZ db.r7g.large MySQL database with deletion protection and a
+// year of monthly backups. Production requires HTTPS; this example accepts HTTP only explicitly
+// (allowHttpOnly) so that it synthesizes without a domain.
+// The stack and its props: EXAMPLES in ./common.ts; every value: "Defaults by environment" in the README.
 const app = new App();
-const stack = new Stack(app, 'ThreeTierProd', { env: exampleEnv(app) });
-
-new ThreeTierPlatform(stack, 'Platform', {
-  preset: Preset.prod(),
-  projectName: 'cdk-three-tier-example',
-  app: { source: PLACEHOLDER_API },
-  web: {
-    // Production requires HTTPS: set a domain and hosted zone (or a certificate) for a real deployment.
-    // HTTP only is accepted here, explicitly, so the example synthesizes without a domain.
-    allowHttpOnly: true,
-  },
-});
-
+buildExample(app, 'prod');
 app.synth();

@@ -8,11 +8,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { EXAMPLE_NAMES, synthesizeExample } from '../test/support/template-diff';
+import { EXAMPLES, synthesizeExample } from './lib/examples';
 
 const dir = path.join(__dirname, '..', 'test', 'fixtures', 'released');
 fs.mkdirSync(dir, { recursive: true });
-for (const name of EXAMPLE_NAMES) {
+for (const name of EXAMPLES) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const template = synthesizeExample(name, (p) => require(p));
   const file = path.join(dir, `${name}.template.json`);

@@ -3,9 +3,10 @@ import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import {
-  AL2023_CA_BUNDLE, AL2023_CFN_SIGNAL, AL2023_NGINX, AL2023_NGINX_UNIT, AL2023_NODE_MAJORS, AL2023_PACKAGES, al2023NodePackage,
+  AL2023_CA_BUNDLE, AL2023_CFN_SIGNAL, AL2023_NGINX, AL2023_NGINX_UNIT, AL2023_NODE_MAJORS, AL2023_PACKAGES, AL2023_PYTHON_VERSIONS,
+  AL2023_SYSTEM_PYTHON, al2023NodePackage, al2023PythonPackages,
 } from '../scripts/lib/rehearsal/al2023';
-import { AppTier } from '../src';
+import { AppRuntime, AppTier } from '../src';
 import { API_SOURCE, newStack, PRESETS } from './support/stacks';
 import { launchTemplateUserData, onlyResource } from './support/template';
 import { WEB_PATHS } from '../src/web/boot';
@@ -22,10 +23,10 @@ const facts: any[] = fixture.facts;
 const fixturePackages: string[] = facts.flatMap((f) => f.packages ?? []);
 const paths: Record<string, string> = Object.assign({}, ...facts.map((f) => f.paths ?? {}));
 
-function appUserData(nodeVersion: number): string {
+function appUserData(nodeVersion: number, runtime?: AppRuntime): string {
   const stack = newStack();
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
-  new AppTier(stack, 'App', { vpc, source: API_SOURCE, preset: PRESETS.dev(), nodeVersion });
+  new AppTier(stack, 'App', { vpc, source: API_SOURCE, preset: PRESETS.dev(), ...(runtime ? { runtime } : { nodeVersion }) });
   const template = Template.fromStack(stack);
   return launchTemplateUserData(template, onlyResource(template, 'AWS::EC2::LaunchTemplate').id);
 }
@@ -54,6 +55,23 @@ test('Node.js: the app tier installs nodejs<major> for exactly the fixture\'s ma
   }
   const notPackaged = Math.max(...fixtureMajors) + 2;
   expect(() => appUserData(notPackaged)).toThrow(/nodeVersion/);
+});
+
+test('Python: the app tier installs the fixture\'s packages for exactly the fixture\'s versions and runs the versioned interpreter', () => {
+  const fixtureVersions = fixturePackages.filter((p) => /^python3(\.\d+)?$/.test(p))
+    .map((p) => (p === 'python3' ? AL2023_SYSTEM_PYTHON : p.slice('python'.length)));
+  expect(AL2023_PYTHON_VERSIONS).toEqual(fixtureVersions);
+  expect(paths.systemPython).toBe('/usr/bin/python3');
+  for (const version of fixtureVersions) {
+    const python = al2023PythonPackages(version);
+    expect(fixturePackages).toEqual(expect.arrayContaining([python.name, python.pip]));
+    expect(python.binary).toBe(paths.pythonBinary.replace('{VERSION}', version));
+    expect(AL2023_PACKAGES.find((p) => p.name === python.name)?.binary).toBe(python.binary);
+    const script = appUserData(22, AppRuntime.python({ version }));
+    expect(script).toContain(`dnf install -y ${python.name} ${python.pip} unzip\n`);
+    expect(script).toContain(`${path.basename(python.binary)} -m venv /opt/app/.venv\n`);
+  }
+  expect(() => appUserData(22, AppRuntime.python({ version: '3.10' }))).toThrow(/version/);
 });
 
 test('the CloudFormation helper scripts: the fleets install aws-cfn-bootstrap and signal with the fixture\'s cfn-signal', () => {

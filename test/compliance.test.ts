@@ -2,8 +2,8 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
+import { allResults, ruleName, SCENARIOS } from '../scripts/lib/compliance';
 import { NetworkTier } from '../src';
-import { allResults, ruleName, SCENARIOS } from './support/compliance';
 import { ACKNOWLEDGEMENTS, PACK_PREFIXES } from '../src/private/compliance';
 
 // cdk-nag 3 packs run through validateScope (the Validations plugin path needs aws-cdk-lib >= 2.276).

@@ -3,9 +3,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { EgressMode, NatMode, NetworkTier, Preset, ThreeTierPlatform, ThreeTierPlatformProps } from '../src';
 import { aclEntries, AclEntry, naclDifferences, requiredFlows, securityGroupPlacement, zoneAcls, ZONES } from './support/nacl';
-import { renderNaclRules, renderProdNaclRules } from './support/readme-tables';
 import { API_SOURCE, ENV, newStack } from './support/stacks';
 import { refId, resourcesOfType, subnetsOf } from './support/template';
+import { renderNaclRules, renderProdNaclRules } from '../scripts/lib/readme-tables';
 
 jest.setTimeout(60_000);
 

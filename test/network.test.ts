@@ -6,9 +6,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { AppSource, EgressMode, InterfaceEndpointService, NatMode, NetworkTier, NetworkTierProps, Preset, S3EndpointAccess, ThreeTierPlatform } from '../src';
-import { egressCost, HOURS_PER_MONTH, US_EAST_1_PRICES } from './support/readme-tables';
 import { API_SOURCE, newStack, PRESETS, PresetName, synthPlatform } from './support/stacks';
 import { onlyResource, refId, resourcesOfType, SubnetInfo, subnetsOf } from './support/template';
+import { egressCost, HOURS_PER_MONTH, US_EAST_1_PRICES } from '../scripts/lib/readme-tables';
 
 const GROUPS = ['Public', 'Web', 'App', 'Data'];
 const ALL_SERVICES = ['cloudformation', 'ec2messages', 'kms', 'logs', 'secretsmanager', 'ssm', 'ssmmessages'];

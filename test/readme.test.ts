@@ -2,9 +2,9 @@ import * as fs from 'fs';
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { markers, readBlock, README_BLOCKS, README_PATH, renderReadme, replaceBlock, UPDATE_COMMAND } from '../scripts/update-readme';
+import { markers, readBlock, README_BLOCKS, README_PATH, renderReadme, replaceBlock, UPDATE_COMMAND } from '../scripts/lib/readme-blocks';
+import { DEFAULTS_ROWS, renderDefaultsTable, renderDuration, renderNatMode, renderRetention } from '../scripts/lib/readme-tables';
 import { NatMode, Preset } from '../src';
-import { DEFAULTS_ROWS, renderDefaultsTable, renderDuration, renderNatMode, renderRetention } from './support/readme-tables';
 
 const readme = fs.readFileSync(README_PATH, 'utf8');
 /** Whether the installed aws-cdk-lib is the one this package is developed with (the README's). */

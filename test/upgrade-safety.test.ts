@@ -3,10 +3,9 @@ import * as path from 'path';
 import { ResourceImpact } from '@aws-cdk/cloudformation-diff';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import {
-  changedResources, EXAMPLE_NAMES, ExampleName, findStatefulReplacements, STATEFUL_RESOURCE_TYPES, synthesizeExample,
-} from './support/template-diff';
+import { changedResources, findStatefulReplacements, STATEFUL_RESOURCE_TYPES } from './support/template-diff';
 import { exampleEnv, PLACEHOLDER_API } from '../examples/common';
+import { EXAMPLES as EXAMPLE_NAMES, ExampleName, synthesizeExample } from '../scripts/lib/examples';
 import { Preset, ThreeTierPlatform, ThreeTierPlatformProps } from '../src';
 
 /**

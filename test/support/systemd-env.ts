@@ -6,7 +6,7 @@ import * as path from 'path';
 /**
  * systemd's own parser of environment files (`EnvironmentFile=`), through its shared library
  * (`libsystemd-shared-<version>.so`, which exports `load_env_file`): a small C helper
- * (`systemd-env/parse.c`) is compiled with the system's C compiler into a temporary directory and
+ * (`scripts/lib/systemd-env/parse.c`) is compiled with the system's C compiler into a temporary directory and
  * loads the library with `dlopen`, so the test reads the files exactly as the service manager does.
  */
 
@@ -59,7 +59,7 @@ export class SystemdEnvParser {
     }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'systemd-env-'));
     const binary = path.join(dir, 'parse');
-    const compile = spawnSync('gcc', ['-O1', '-o', binary, path.join(__dirname, 'systemd-env', 'parse.c'), '-ldl'], { encoding: 'utf8' });
+    const compile = spawnSync('gcc', ['-O1', '-o', binary, path.join(__dirname, '..', '..', 'scripts', 'lib', 'systemd-env', 'parse.c'), '-ldl'], { encoding: 'utf8' });
     if (compile.error || compile.status !== 0) {
       fs.rmSync(dir, { recursive: true, force: true });
       throw new Error(`compiling the systemd environment helper failed (a C compiler is needed: apt-get install -y gcc libc6-dev): ${compile.error?.message ?? compile.stderr}`);

@@ -1,6 +1,3 @@
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
 
 /**
@@ -212,33 +209,4 @@ export function changedResources(oldTemplate: any, newTemplate: any): ChangedRes
     });
   });
   return out;
-}
-
-/** The examples whose templates are checked against the last release. */
-export const EXAMPLE_NAMES = ['dev', 'staging', 'prod'] as const;
-export type ExampleName = typeof EXAMPLE_NAMES[number];
-
-/**
- * Synthesizes `examples/<name>.ts` in this process, the way `cdk synth` runs it but offline: the
- * example's own `app.synth()` writes into a temporary directory (`CDK_OUTDIR`), without an account
- * from the environment (so with the examples' placeholder account and us-east-1 AZs). `load`
- * requires the module (under jest: `(p) => jest.isolateModules(() => require(p))`).
- */
-export function synthesizeExample(name: ExampleName, load: (modulePath: string) => void): any {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `example-${name}-`));
-  const saved = { ...process.env };
-  process.env.CDK_OUTDIR = outdir;
-  delete process.env.CDK_DEFAULT_ACCOUNT;
-  delete process.env.CDK_DEFAULT_REGION;
-  delete process.env.CDK_CONTEXT_JSON;
-  try {
-    load(path.join(__dirname, '..', '..', 'examples', name));
-    const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
-    const stack = Object.values<any>(manifest.artifacts).find((a) => a.type === 'aws:cloudformation:stack');
-    return JSON.parse(fs.readFileSync(path.join(outdir, stack.properties.templateFile), 'utf8'));
-  } finally {
-    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
-    fs.rmSync(outdir, { recursive: true, force: true });
-  }
 }

@@ -1,6 +1,7 @@
 /*
  * The store app on real local tiers, tested end to end:
  *   MariaDB + moto (Secrets Manager, S3) -> 2 API processes -> NGINX (the library's rendered config)
+ * and the Python example API (examples/python-api) from the unit the library renders, behind its own NGINX.
  * Usage (from the repository root):
  *   npx ts-node --transpile-only integ/store-app/local/run.ts [--grep <text>] [--keep-logs]
  * Exits non-zero when a test fails. Everything started is stopped at the end, on failure and on Ctrl-C.
@@ -8,11 +9,13 @@
 import { execFileSync } from 'child_process';
 import { join } from 'path';
 import { runTests, TestCase } from './harness';
+import { PythonApi } from './python';
 import { LocalStack, STORE_APP_DIR } from './stack';
 import { apiTests } from './tests/api';
 import { browserTests } from './tests/browser';
 import { CONCURRENCY_DB, concurrencyTests } from './tests/concurrency';
 import { databaseUserTests } from './tests/database-user';
+import { pythonApiTests } from './tests/python-api';
 import { resilienceTests } from './tests/resilience';
 
 function argValue(name: string): string | undefined {
@@ -31,6 +34,16 @@ async function main(): Promise<number> {
 
   console.log('starting the local tiers');
   const stack = await LocalStack.start({ appCount: 2, extraDatabases: [CONCURRENCY_DB] });
+  // The Python API's venv and dependencies install in the background while the first tests run (after
+  // the start, which is I/O-bound like pip); its tests come late and wait for it.
+  console.log('preparing the Python API in the background (venv, pip install)');
+  let python: PythonApi;
+  try {
+    python = PythonApi.prepare((m) => console.log(m));
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
 
   let summary;
   try {
@@ -39,14 +52,20 @@ async function main(): Promise<number> {
       ...databaseUserTests(stack),
       ...browserTests(stack),
       ...concurrencyTests(stack),
+      // Late: its venv and dependencies install in the background until then.
+      ...pythonApiTests(stack, python),
       // Last: it kills one of the two API processes behind NGINX.
       ...resilienceTests(stack),
     ];
     console.log(`running ${tests.length} tests${grep ? ` matching '${grep}'` : ''}`);
     summary = await runTests(tests, grep);
-    if (summary.failed > 0) await stack.printLogTails();
+    if (summary.failed > 0) {
+      await stack.printLogTails();
+      python.printLogTails();
+    }
   } finally {
-    if (keepLogs) console.log(`logs kept in ${stack.logDir}`);
+    if (keepLogs) console.log(`logs kept in ${stack.logDir} and ${python.logDir}`);
+    await python.stop(keepLogs);
     await stack.stop(keepLogs);
   }
 

@@ -53,7 +53,7 @@ export interface LocalStackOptions {
   readonly stopOnSignals?: boolean;
 }
 
-function which(names: string[], extraDirs: string[] = ['/usr/sbin', '/usr/local/sbin', '/sbin']): string {
+export function which(names: string[], extraDirs: string[] = ['/usr/sbin', '/usr/local/sbin', '/sbin']): string {
   const dirs = [...(process.env.PATH ?? '').split(':'), ...extraDirs].filter(Boolean);
   for (const name of names) {
     for (const dir of dirs) {

@@ -17,6 +17,14 @@ export interface Al2023Package {
    * script finds what it would find on an instance (see standins/dnf.js).
    */
   readonly installs: string;
+  /**
+   * A versioned interpreter the AL2023 package installs (e.g. /usr/bin/python3.12) that the boot
+   * script calls by that path or name: the dnf stand-in links it to this machine's interpreter when
+   * this machine has none by that name.
+   *
+   * @default - none
+   */
+  readonly binary?: string;
 }
 
 /** Node.js major versions AL2023 packages as `nodejs<major>` (the app tier allows these). */
@@ -25,6 +33,22 @@ export const AL2023_NODE_MAJORS = [20, 22, 24];
 /** The Node.js package of a major version, and the versioned binary it installs. */
 export function al2023NodePackage(major: number): { readonly name: string; readonly binary: string } {
   return { name: `nodejs${major}`, binary: `/usr/bin/node-${major}` };
+}
+
+/**
+ * Python versions AL2023 packages (the app tier's `AppRuntime.python()` allows these): the system
+ * Python 3.9 (package `python3`, /usr/bin/python3 -> /usr/bin/python3.9) and the namespaced
+ * `python3.<minor>` packages, each with its pip in `<package>-pip`.
+ */
+export const AL2023_PYTHON_VERSIONS = ['3.9', '3.11', '3.12', '3.13'];
+
+/** The system Python of AL2023, for the life of the release. */
+export const AL2023_SYSTEM_PYTHON = '3.9';
+
+/** The packages of a Python version (interpreter, pip) and the versioned interpreter it installs. */
+export function al2023PythonPackages(version: string): { readonly name: string; readonly pip: string; readonly binary: string } {
+  const name = version === AL2023_SYSTEM_PYTHON ? 'python3' : `python${version}`;
+  return { name, pip: `${name}-pip`, binary: `/usr/bin/python${version}` };
 }
 
 /** Paths and users of AL2023's nginx package. */
@@ -99,6 +123,24 @@ export const AL2023_PACKAGES: Al2023Package[] = [
     debianPackages: ['nodejs'],
     installs: `${al2023NodePackage(major).binary}, linked to this machine's node (the only Node.js here, whatever its major version)`,
   })),
+  ...AL2023_PYTHON_VERSIONS.flatMap((version): Al2023Package[] => {
+    const python = al2023PythonPackages(version);
+    return [
+      {
+        name: python.name,
+        // python3-venv: Debian splits ensurepip out of python3, which `python3.X -m venv` needs.
+        debianPackages: ['python3', 'python3-venv'],
+        installs: `${python.binary}, linked to this machine's python3 when it has no ${python.binary} (Debian 12's python3, 3.11, `
+          + 'stands for every version), with the venv module',
+        binary: python.binary,
+      },
+      {
+        name: python.pip,
+        debianPackages: ['python3-pip'],
+        installs: 'nothing more (Debian\'s pip for python3; a venv gets its own pip from ensurepip)',
+      },
+    ];
+  }),
 ];
 
 /** The AL2023 package of a name, or undefined when AL2023 has none by that name (as far as this list knows). */

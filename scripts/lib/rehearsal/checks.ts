@@ -306,6 +306,7 @@ export const APP_WRITES: AllowedWrite[] = [
   { pattern: new RegExp(`^${APP_PATHS.configDirectory.replace(/\//g, '\\/')}(\\/.*)?$`), why: 'the environment file and start script' },
   { pattern: new RegExp(`^${APP_PATHS.unit.replace(/\//g, '\\/')}$`), why: 'the app\'s unit' },
   { pattern: /^\/usr\/bin\/node-[0-9]+$/, why: 'dnf install nodejs<major>: the versioned binary' },
+  { pattern: /^\/usr\/bin\/python3\.[0-9]+$/, why: 'dnf install python3 / python3.<minor>: the versioned interpreter' },
   { pattern: /^\/usr\/local\/bin\/node$/, why: 'the boot links node to the installed version' },
 ];
 

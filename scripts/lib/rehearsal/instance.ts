@@ -15,7 +15,7 @@ import { findExecutable } from '../tools';
  */
 
 const STANDINS = path.join(__dirname, 'standins');
-const PARSER_SOURCE = path.join(__dirname, '..', '..', '..', 'test', 'support', 'systemd-env', 'parse.c');
+const PARSER_SOURCE = path.join(__dirname, '..', 'systemd-env', 'parse.c');
 
 export interface InstanceOptions {
   /** A label for logs and errors, e.g. `dev web`. */
@@ -46,7 +46,7 @@ export interface ListedFile {
 }
 
 let parserBinary: string | undefined;
-/** Compiles the systemd environment-file helper (test/support/systemd-env/parse.c) once per process. */
+/** Compiles the systemd environment-file helper (scripts/lib/systemd-env/parse.c) once per process. */
 function systemdEnvParser(): string {
   if (parserBinary) return parserBinary;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rehearsal-parser-'));

@@ -3,7 +3,8 @@
  * -y PACKAGE...` only. Each AL2023 package name must be one the rehearsal knows (al2023.ts, written
  * to /run/rehearsal/facts.json): its Debian counterpart must be installed on this machine (nothing
  * is downloaded), and what the AL2023 package does at install time that the boot script relies on
- * is repeated (the nginx user, the nginx unit, /usr/bin/node-<major>, /opt/aws/bin/cfn-signal).
+ * is repeated (the nginx user, the nginx unit, /usr/bin/node-<major>, /usr/bin/python3.<minor>,
+ * /opt/aws/bin/cfn-signal).
  * An unknown name fails the way dnf fails. Every call is logged to /run/rehearsal/dnf.log.
  */
 'use strict';
@@ -75,6 +76,10 @@ for (const pkg of packages) {
   } else if (/^nodejs[0-9]+$/.test(pkg.name)) {
     const binary = `/usr/bin/node-${pkg.name.slice('nodejs'.length)}`;
     if (!fs.existsSync(binary)) fs.symlinkSync('/usr/bin/node', binary);
+  } else if (/^python3(\.[0-9]+)?$/.test(pkg.name)) {
+    // AL2023's python3 (3.9) and python3.X install /usr/bin/python3.X; Debian 12 has only python3.11.
+    if (!/^\/usr\/bin\/python3\.[0-9]+$/.test(pkg.binary ?? '')) fail(`dnf stand-in: no versioned interpreter known for ${pkg.name}`);
+    if (!fs.existsSync(pkg.binary)) fs.symlinkSync('/usr/bin/python3', pkg.binary);
   }
   process.stdout.write(`Installed: ${pkg.name} (stand-in: ${pkg.installs})\n`);
 }

@@ -1,4 +1,8 @@
-import './v8-flags';
+/**
+ * Renderers of the README's tables from the code: defaults by environment, egress costs and the
+ * prod network ACL rules (see scripts/lib/readme-blocks.ts). test/readme.test.ts, test/nacl.test.ts
+ * and test/network.test.ts check them against the code.
+ */
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';

@@ -1,3 +1,8 @@
+/**
+ * cdk-nag compliance of the library: the scenarios checked, the four packs run on each, and the
+ * README's compliance tables rendered from the results. test/compliance.test.ts asserts on the
+ * same results.
+ */
 import { App, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as route53 from 'aws-cdk-lib/aws-route53';
