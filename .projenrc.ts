@@ -164,6 +164,11 @@ const examplesSynth = project.addTask('examples:synth', {
 for (const env of ['dev', 'staging', 'prod']) {
   examplesSynth.exec(`cdk synth --quiet --app "${tsNode} examples/${env}.ts" --output cdk.out/examples/${env}`);
 }
+project.addTask('cost', {
+  description: 'Print the monthly cost estimate of each example per resource type (us-east-1 prices and usage assumptions in scripts/lib/cost/prices.json)',
+  exec: `${tsNode} scripts/cost.ts`,
+  receiveArgs: true,
+});
 const cfnLint = project.addTask('cfn-lint', {
   description: 'cfn-lint every synthesized example template and every integ snapshot template',
 });

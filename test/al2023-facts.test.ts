@@ -3,12 +3,14 @@ import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import {
-  AL2023_CA_BUNDLE, AL2023_CFN_SIGNAL, AL2023_NGINX, AL2023_NGINX_UNIT, AL2023_NODE_MAJORS, AL2023_PACKAGES, AL2023_PYTHON_VERSIONS,
-  AL2023_SYSTEM_PYTHON, al2023NodePackage, al2023PythonPackages,
+  AL2023_CA_BUNDLE, AL2023_CFN_SIGNAL, AL2023_CLOUDWATCH_AGENT, AL2023_NGINX, AL2023_NGINX_UNIT, AL2023_NODE_MAJORS, AL2023_PACKAGES,
+  AL2023_PYTHON_VERSIONS, AL2023_RSYSLOG, AL2023_RSYSLOG_CONFIG, AL2023_RSYSLOG_UNIT, AL2023_SYSTEM_PYTHON, al2023NodePackage, al2023PythonPackages,
 } from '../scripts/lib/rehearsal/al2023';
 import { AppRuntime, AppTier } from '../src';
 import { API_SOURCE, newStack, PRESETS } from './support/stacks';
 import { launchTemplateUserData, onlyResource } from './support/template';
+import { APP_PATHS } from '../src/app/boot';
+import { AGENT_PACKAGES, AGENT_PATHS, SYSTEM_LOG_PATH } from '../src/private/cloudwatch-agent';
 import { WEB_PATHS } from '../src/web/boot';
 import { renderNginxConfig } from '../src/web/nginx-config';
 
@@ -102,4 +104,33 @@ test('the CA bundle NGINX verifies the internal load balancer with is the fixtur
   expect(AL2023_CA_BUNDLE).toBe(paths.caBundle);
   const config = renderNginxConfig({ apiUpstreams: ['api.internal:443'], apiTlsServerName: 'api.internal' });
   expect(config).toContain(`proxy_ssl_trusted_certificate ${paths.caBundle};`);
+});
+
+test('the CloudWatch agent: the fleets install the fixture\'s package and load the configuration with its control script', () => {
+  expect(AGENT_PACKAGES).toEqual(['amazon-cloudwatch-agent', 'rsyslog']);
+  expect(fixturePackages).toEqual(expect.arrayContaining(AGENT_PACKAGES));
+  expect(AGENT_PATHS.ctl).toBe(paths.cloudwatchAgentCtl);
+  expect(AGENT_PATHS.config).toBe(paths.cloudwatchAgentConfig);
+  expect(AL2023_CLOUDWATCH_AGENT.ctl).toBe(paths.cloudwatchAgentCtl);
+  expect(AL2023_CLOUDWATCH_AGENT.config).toBe(paths.cloudwatchAgentConfig);
+  const script = appUserData(AL2023_NODE_MAJORS[0]);
+  expect(script).toContain(`dnf install -y ${AGENT_PACKAGES.join(' ')}\n`);
+  expect(script).toMatch(new RegExp(`^${paths.cloudwatchAgentCtl} -a fetch-config -m ec2 -s -c '?file:${paths.cloudwatchAgentConfig}'?$`, 'm'));
+});
+
+test('rsyslog: the package\'s paths are the fixture\'s; its configuration includes the app\'s rule and writes the system log the agent ships', () => {
+  for (const [key, fixtureKey] of [['binary', 'rsyslogBinary'], ['config', 'rsyslogConfig'], ['configDirectory', 'rsyslogConfigDirectory'],
+    ['unit', 'rsyslogUnit'], ['systemLog', 'systemLog']] as const) {
+    expect([key, AL2023_RSYSLOG[key]]).toEqual([key, paths[fixtureKey]]);
+  }
+  expect(SYSTEM_LOG_PATH).toBe(paths.systemLog);
+  expect(path.dirname(APP_PATHS.rsyslogRule)).toBe(paths.rsyslogConfigDirectory);
+  expect(APP_PATHS.rsyslogRule).toMatch(/\.conf$/);
+  expect(AL2023_RSYSLOG_UNIT).toContain(`ExecStart=${paths.rsyslogBinary} -n $SYSLOGD_OPTIONS\n`);
+  expect(AL2023_RSYSLOG_UNIT).toContain('Type=notify\n');
+  expect(AL2023_RSYSLOG_CONFIG).toContain(`include(file="${paths.rsyslogConfigDirectory}/*.conf" mode="optional")\n`);
+  expect(AL2023_RSYSLOG_CONFIG).toContain('module(load="imjournal"');
+  expect(AL2023_RSYSLOG_CONFIG).toMatch(new RegExp(`^\\*\\.info;\\S+ ${paths.systemLog}$`, 'm'));
+  const script = appUserData(AL2023_NODE_MAJORS[0]);
+  expect(script).toContain('systemctl enable rsyslog\nsystemctl restart rsyslog\n');
 });

@@ -14,6 +14,7 @@ import { createStack } from '../scripts/lib/stack';
 import { MotoServer, startMoto } from '../scripts/lib/tools';
 import { AppSource, Preset, ThreeTierPlatform, ThreeTierPlatformProps } from '../src';
 import { APP_PATHS } from '../src/app/boot';
+import { AGENT_PATHS } from '../src/private/cloudwatch-agent';
 import { environmentValueProblem } from '../src/private/systemd';
 import { WEB_PATHS } from '../src/web/boot';
 // Drops aws-cdk-lib's deprecation warning about the NAT instance's key name (see the file).
@@ -169,6 +170,11 @@ describe.each(Object.keys(EXAMPLES) as Array<keyof typeof EXAMPLES>)('the %s exa
     // Every check ran (none was left out for lack of input).
     expect(r.app!.checks.map((c) => c.name)).toEqual(expect.arrayContaining([
       expect.stringMatching(/env file parses with systemd's parser/), expect.stringMatching(/SUCCESS signal/), expect.stringMatching(/nothing written outside/),
+      expect.stringMatching(/rsyslog rule and logrotate file are what the renderers produce/),
+      expect.stringMatching(/agent configuration is what renderAgentConfig renders/), expect.stringMatching(/rsyslog runs from its unit/),
+    ]));
+    expect(r.web!.checks.map((c) => c.name)).toEqual(expect.arrayContaining([
+      expect.stringMatching(/agent configuration is what renderAgentConfig renders for \/var\/log\/messages, \/var\/log\/nginx\//), expect.stringMatching(/rsyslog runs from its unit/),
     ]));
     expect(r.platform).toHaveLength(2);
   }, 240_000);
@@ -308,6 +314,24 @@ describe('a broken boot step fails the rehearsal', () => {
     ]));
     // The process got what systemd parsed (the check that compares it with the unit is not fooled).
     expect(rehearsalProblems(r).filter((p) => p.includes('ExecStart='))).toEqual([]);
+  }, 240_000);
+
+  test('an agent configuration the agent refuses: a relative log file path', async () => {
+    const d = await deploy('dev', EXAMPLES.dev.stackName, EXAMPLES.dev.props());
+    const r = await rehearse(d, {
+      only: 'app',
+      breakUserData: (tier, s) => (tier === 'app'
+        ? rewriteBootFile(s, AGENT_PATHS.config, (config) => replaceOnce(config, `"file_path":"${APP_PATHS.logFile}"`, `"file_path":"${APP_PATHS.logFile.slice(1)}"`))
+        : s),
+    });
+    expect(r.app!.exitCode).toBe(1);
+    const problems = rehearsalProblems(r);
+    expect(problems).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^app: the user data exits 0: exit 1/),
+      expect.stringMatching(/^app: every file .*amazon-cloudwatch-agent\.json: differs from what the user data writes/),
+      expect.stringMatching(/^app: the agent configuration .*: amazon-cloudwatch-agent-ctl -a fetch-config .*: exit 1: collect_list\[1\]\.file_path var\/log\/app\/app\.log is not an absolute path/),
+      expect.stringMatching(/^app: one SUCCESS signal .*: signal status FAILURE, expected SUCCESS/),
+    ]));
   }, 240_000);
 
   test('a service that does not start: the unit runs a start script that is not there', async () => {

@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { AppTier, DataTier, DataTierProps, NatMode, NetworkTier } from '../src';
 import { API_SOURCE, newStack, PRESETS, PresetName } from './support/stacks';
-import { ingressRules, onlyResource, refId, resourcesOfType, roleStatements, subnetsOf } from './support/template';
+import { ingressRules, onlyResource, refId, roleStatements, subnetsOf } from './support/template';
 
 interface SynthesizedData {
   readonly stack: Stack;
@@ -280,8 +280,12 @@ describe('AWS Backup', () => {
     template.resourceCountIs('AWS::Backup::BackupPlan', count);
     if (count > 0) {
       template.hasResourceProperties('AWS::Backup::BackupVault', { EncryptionKeyArn: { 'Fn::GetAtt': [key(template).id, 'Arn'] } });
-      const selection = resourcesOfType(template, 'AWS::Backup::BackupSelection');
-      expect(JSON.stringify(selection.map((s) => s.properties))).toContain(database(template).id);
+      // Selected by tag: the database carries the tag the selection matches.
+      const byArn = onlyResource(template, 'AWS::Backup::BackupSelection', 'DataBackupPlanSelection');
+      expect(JSON.stringify(byArn.properties)).toContain(database(template).id);
+      const byTag = onlyResource(template, 'AWS::Backup::BackupSelection', 'DataBackupPlanTagSelection');
+      const [condition] = byTag.properties.BackupSelection.ListOfTags;
+      expect(database(template).properties.Tags).toContainEqual({ Key: condition.ConditionKey, Value: condition.ConditionValue });
     }
   });
 

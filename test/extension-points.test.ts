@@ -36,6 +36,7 @@ const WIRED: Record<string, Record<string, string>> = {
     apiEndpoint: 'the app tier\'s internal load balancer',
     apiTlsServerName: 'the app tier\'s certificate name',
     apiExactPaths: 'app.publicPaths',
+    behindCloudFront: 'edge (CloudFront in front of the load balancer)',
   },
   AppTierProps: {
     vpc: 'the network tier\'s VPC',

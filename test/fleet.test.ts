@@ -134,7 +134,7 @@ describe('boot hooks in the user data', () => {
   test('without hooks the user data is what it was', () => {
     const plain = userData({});
     expect(plain).not.toMatch(/hook-/);
-    expect(script.replace(/\n(mkdir -p '\/etc\/myagent'|printf [^\n]*agent\.json'|chown [^\n]*agent\.json'|chmod [^\n]*agent\.json'|echo hook-[a-z]+)/g, '')).toBe(plain);
+    expect(script.replace(/\n(mkdir -p '\/etc\/myagent'|printf [^\n]*'\/etc\/myagent\/agent\.json'|chown [^\n]*'\/etc\/myagent\/agent\.json'|chmod [^\n]*'\/etc\/myagent\/agent\.json'|echo hook-[a-z]+)/g, '')).toBe(plain);
   });
   test('hooks count toward the 16 KB user data limit', () => {
     const big = { afterCommands: [`echo ${'x'.repeat(17000)}`] };

@@ -32,6 +32,12 @@ const asArray = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Arra
 
 /** The actions IAM accepts only with '*' (no resource-level permissions) that the instances need for Session Manager. */
 const SESSION_CHANNEL_ACTIONS = ['ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel'];
+/**
+ * The other actions without resource-level permissions the platform grants on '*', each acknowledged
+ * in the compliance registry: the CloudWatch agent's (PutMetricData limited to its namespace by a
+ * condition) and aws-cdk-lib's LogRetention function's (the RDS log groups' retention).
+ */
+const OTHER_STAR_ACTIONS = ['cloudwatch:PutMetricData', 'ec2:DescribeTags', 'logs:DeleteRetentionPolicy', 'logs:PutRetentionPolicy'];
 
 /** Every Allow statement of every identity policy: policies, managed policies and roles' inline policies. */
 function allowStatements(t: any): any[] {
@@ -94,12 +100,15 @@ describe.each(CASES)('%s preset', (name, preset, domain) => {
     for (const [, k] of ofType(t(), 'AWS::KMS::Key')) expect(k.Properties.EnableKeyRotation).toBe(true);
   });
 
-  test("'*' resources only for the Session Manager channel actions (no resource-level permissions); no ssm:GetParameter*", () => {
+  test("'*' resources only for actions without resource-level permissions (Session Manager channels, the CloudWatch agent, log retention); no ssm:GetParameter*", () => {
     const onStar: string[] = [];
     for (const s of allowStatements(t())) {
       if (asArray(s.Resource).includes('*')) onStar.push(...asArray<string>(s.Action));
     }
-    expect([...new Set(onStar)].sort()).toEqual(SESSION_CHANNEL_ACTIONS);
+    expect([...new Set(onStar)].sort()).toEqual([...SESSION_CHANNEL_ACTIONS, ...OTHER_STAR_ACTIONS].sort());
+    const putMetricData = allowStatements(t()).filter((s) => asArray<string>(s.Action).includes('cloudwatch:PutMetricData'));
+    expect(putMetricData.length).toBeGreaterThan(0);
+    for (const s of putMetricData) expect(s.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'CWAgent' } });
     const getParameter = allowStatements(t()).flatMap((s) => asArray<string>(s.Action))
       .filter((a) => ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'].some((x) => actionPattern(a).test(x)));
     expect(getParameter).toEqual([]);

@@ -11,8 +11,8 @@ import { onlyResource, refId, resourcesOfType, SubnetInfo, subnetsOf } from './s
 import { egressCost, HOURS_PER_MONTH, US_EAST_1_PRICES } from '../scripts/lib/readme-tables';
 
 const GROUPS = ['Public', 'Web', 'App', 'Data'];
-const ALL_SERVICES = ['cloudformation', 'ec2messages', 'kms', 'logs', 'secretsmanager', 'ssm', 'ssmmessages'];
-const NO_NAT_SERVICES = ['cloudformation', 'ec2messages', 'logs', 'secretsmanager', 'ssm', 'ssmmessages'];
+const ALL_SERVICES = ['cloudformation', 'ec2', 'ec2messages', 'kms', 'logs', 'monitoring', 'secretsmanager', 'ssm', 'ssmmessages'];
+const NO_NAT_SERVICES = ['cloudformation', 'ec2', 'ec2messages', 'logs', 'monitoring', 'secretsmanager', 'ssm', 'ssmmessages'];
 
 const synthesized = new Map<string, { stack: Stack; network: NetworkTier; template: Template }>();
 
@@ -242,7 +242,7 @@ describe('VPC endpoints', () => {
     const { template, network } = synthNetwork({ preset: PRESETS.prod() });
     const app = byGroup(subnetsOf(template), 'App').map((s) => s.id).sort();
     const endpoints = resourcesOfType(template, 'AWS::EC2::VPCEndpoint').filter((e) => e.properties.VpcEndpointType === 'Interface');
-    expect(endpoints).toHaveLength(7);
+    expect(endpoints).toHaveLength(ALL_SERVICES.length);
     for (const e of endpoints) {
       expect(e.properties.PrivateDnsEnabled).toBe(true);
       expect(e.properties.SubnetIds.map(refId).sort()).toEqual(app);
@@ -422,13 +422,13 @@ describe('egress', () => {
     const prod = egressCost(Preset.prod().values);
     expect(prod.egress).toBe(EgressMode.AWS_SERVICES_ONLY);
     expect(prod.natMonthly).toBe(0);
-    expect(prod.endpointsMonthly).toBeCloseTo(7 * 3 * p.interfaceEndpointPerAzHour * HOURS_PER_MONTH);
+    expect(prod.endpointsMonthly).toBeCloseTo(ALL_SERVICES.length * 3 * p.interfaceEndpointPerAzHour * HOURS_PER_MONTH);
     // The same endpoints plus a NAT gateway per AZ with internet egress.
     const prodInternet = egressCost(Preset.prod().values, EgressMode.INTERNET_HTTPS);
     expect(prodInternet.monthly - prod.monthly).toBeCloseTo(3 * (p.natGatewayPerHour + p.publicIpv4PerHour) * HOURS_PER_MONTH);
-    // AWS-only dev needs the 6 endpoints of AWS-only egress in 2 AZs.
+    // AWS-only dev needs the 8 endpoints of AWS-only egress in 2 AZs.
     expect(egressCost(Preset.dev().values, EgressMode.AWS_SERVICES_ONLY).endpointsMonthly)
-      .toBeCloseTo(6 * 2 * p.interfaceEndpointPerAzHour * HOURS_PER_MONTH);
+      .toBeCloseTo(8 * 2 * p.interfaceEndpointPerAzHour * HOURS_PER_MONTH);
   });
 });
 
@@ -599,7 +599,7 @@ describe('network input validation (prop, value and what is allowed, in the mess
   });
 
   test.each<[string, unknown, RegExp]>([
-    ['an unknown service', ['ssm', 'foo'], /^interfaceEndpoints \('foo'\) must hold only InterfaceEndpointService values \(ssm, ssmmessages, ec2messages, secretsmanager, logs, kms, cloudformation\)/],
+    ['an unknown service', ['ssm', 'foo'], /^interfaceEndpoints \('foo'\) must hold only InterfaceEndpointService values \(ssm, ssmmessages, ec2messages, secretsmanager, logs, kms, cloudformation, monitoring, ec2\)/],
     ['a string instead of a list', 'ssm', /^interfaceEndpoints \('ssm'\) must be a list of InterfaceEndpointService values/],
   ])('interfaceEndpoints: %s', (_name, interfaceEndpoints, message) => {
     expect(tier({ interfaceEndpoints: interfaceEndpoints as InterfaceEndpointService[] })).toThrow(message);

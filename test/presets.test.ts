@@ -2,10 +2,14 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { AppTier, DataTier, DataTierProps, EgressMode, HttpOnlyPolicy, InterfaceEndpointService, NatMode, NetworkTier, Preset, PresetValues, WebTier } from '../src';
+import {
+  AlarmThresholds, AppTier, DataTier, DataTierProps, EgressMode, HttpOnlyPolicy, InterfaceEndpointService, NatMode, NetworkTier,
+  OffHoursSchedule, Preset, PresetValues, WebTier,
+} from '../src';
 import { API_SOURCE, newStack, PRESET_NAMES, PRESETS, PresetName, synthPlatform, SynthesizedPlatform } from './support/stacks';
 import { flatten, bootFile, launchTemplateUserData, onlyResource, refId, resourcesOfType, subnetsOf, tagsOf } from './support/template';
 import { presetEgress } from '../src/network/network-inputs';
+import { DEFAULT_ALARM_THRESHOLDS } from '../src/preset/alarm-threshold-values';
 
 type Field = keyof PresetValues;
 
@@ -35,6 +39,23 @@ const lbAttribute = (t: Template, prefix: string, key: string) =>
 const launchTemplate = (t: Template, tier: string) => onlyResource(t, 'AWS::EC2::LaunchTemplate', `Platform${tier}LaunchTemplate`).properties.LaunchTemplateData;
 const asg = (t: Template, tier: string) => onlyResource(t, 'AWS::AutoScaling::AutoScalingGroup', `Platform${tier}AutoScalingGroup`).properties;
 const db = (t: Template) => onlyResource(t, 'AWS::RDS::DBInstance');
+/** The backup plan's rules, name to DeleteAfterDays (`{}` without a plan). */
+const backupRuleDays = (t: Template): Record<string, number> => Object.fromEntries(resourcesOfType(t, 'AWS::Backup::BackupPlan')
+  .flatMap((plan) => plan.properties.BackupPlan.BackupPlanRule.map((r: any) => [r.RuleName, r.Lifecycle.DeleteAfterDays])));
+
+/** The alarms (logical-id middle after `PlatformMonitoring`) each threshold sets, and the unit of their Threshold. */
+const THRESHOLD_ALARMS: Record<keyof AlarmThresholds, [string[], number]> = {
+  loadBalancer5xxPercent: [['Web5xxRate'], 1],
+  p99LatencySeconds: [['WebP99Latency'], 1],
+  fleetCpuPercent: [['WebCpu', 'AppCpu'], 1],
+  fleetMemoryPercent: [['WebMemory', 'AppMemory'], 1],
+  fleetDiskPercent: [['WebDisk', 'AppDisk'], 1],
+  databaseCpuPercent: [['DatabaseCpu'], 1],
+  databaseFreeStorageGiB: [['DatabaseFreeStorage'], 1024 ** 3],
+  databaseFreeableMemoryMiB: [['DatabaseFreeableMemory'], 1024 ** 2],
+  databaseConnections: [['DatabaseConnections'], 1],
+  wafBlockedRequests: [['WebWafBlocked', 'AppWafBlocked'], 1],
+};
 
 /** How each preset field shows in a synthesized platform. */
 const OBSERVED: Record<Field, (o: Observation) => unknown> = {
@@ -85,8 +106,41 @@ const OBSERVED: Record<Field, (o: Observation) => unknown> = {
   databaseRemovalPolicy: ({ synthesized: { template } }) => db(template).resource.DeletionPolicy,
   monitoringInterval: ({ synthesized: { template } }) => db(template).properties.MonitoringInterval ?? 0,
   backupPlan: ({ synthesized: { template } }) => resourcesOfType(template, 'AWS::Backup::BackupPlan').length === 1,
-  monthlyBackups: ({ synthesized: { template } }) => resourcesOfType(template, 'AWS::Backup::BackupPlan')
-    .some((plan) => plan.properties.BackupPlan.BackupPlanRule.length === 2),
+  monthlyBackups: ({ synthesized: { template } }) => 'Monthly' in backupRuleDays(template),
+  spotInstances: ({ synthesized: { template } }) => {
+    const spot = ['Web', 'App'].map((tier) => asg(template, tier).MixedInstancesPolicy !== undefined);
+    return spot[0] === spot[1] ? spot[0] : `web ${spot[0]}, app ${spot[1]}`;
+  },
+  // Every scheduled action as `<tier> <down|up> <Recurrence>@<TimeZone>`, sorted.
+  offHoursSchedule: ({ synthesized: { template } }) => resourcesOfType(template, 'AWS::AutoScaling::ScheduledAction').map((a) => {
+    const tier = ['Web', 'App'].find((t) => refId(a.properties.AutoScalingGroupName)?.startsWith(`Platform${t}AutoScalingGroup`)) ?? 'other';
+    return `${tier} ${a.properties.MinSize === 0 ? 'down' : 'up'} ${a.properties.Recurrence}@${a.properties.TimeZone}`;
+  }).sort(),
+  alarmThresholds: ({ synthesized: { template } }) => {
+    const observed: Record<string, unknown> = {};
+    for (const [field, [alarms, unit]] of Object.entries(THRESHOLD_ALARMS)) {
+      const values = [...new Set(alarms.map((a) => Number(onlyResource(template, 'AWS::CloudWatch::Alarm', `PlatformMonitoring${a}Alarm`).properties.Threshold) / unit))];
+      observed[field] = values.length === 1 ? values[0] : values;
+    }
+    return observed;
+  },
+  backupRules: ({ synthesized: { template } }) => backupRuleDays(template),
+  monthlyBudgetUsd: ({ synthesized: { template } }) => {
+    const budgets = resourcesOfType(template, 'AWS::Budgets::Budget').map((b) => b.properties.Budget.BudgetLimit);
+    if (budgets.length === 0) return undefined;
+    return budgets.length === 1 && budgets[0].Unit === 'USD' ? budgets[0].Amount : budgets;
+  },
+  // The database's log exports (Custom::LogRetention on /aws/rds/instance/...) and the instances'
+  // log groups (encrypted with the fleets' instance log keys).
+  logRetention: ({ synthesized: { template } }) => {
+    const database = resourcesOfType(template, 'Custom::LogRetention')
+      .filter((r) => flatten(r.properties.LogGroupName).startsWith('/aws/rds/instance/'));
+    const instances = resourcesOfType(template, 'AWS::Logs::LogGroup')
+      .filter((g) => /^Platform(Web|App)InstanceLogKey/.test(refId(g.properties.KmsKeyId) ?? ''));
+    if (database.length === 0 || instances.length === 0) return `database ${database.length}, instance ${instances.length} log groups`;
+    const days = [...new Set([...database, ...instances].map((r) => Number(r.properties.RetentionInDays)))];
+    return days.length === 1 ? days[0] : days;
+  },
 };
 
 const DELETION_POLICY: Record<string, string> = {
@@ -123,13 +177,49 @@ const EXPECTED: Record<Field, (v: PresetValues) => unknown> = {
   databaseRemovalPolicy: (v) => DELETION_POLICY[v.databaseRemovalPolicy],
   monitoringInterval: (v) => v.monitoringInterval.toSeconds(),
   backupPlan: (v) => v.backupPlan,
-  monthlyBackups: (v) => v.monthlyBackups,
+  // monthlyBackups shapes the plan only without backupRules.
+  monthlyBackups: (v) => v.backupPlan && (v.backupRules ? v.backupRules.monthly !== undefined : v.monthlyBackups),
+  spotInstances: (v) => v.spotInstances ?? false,
+  offHoursSchedule: (v) => {
+    const schedule = v.offHoursSchedule?.schedule;
+    if (!schedule) return [];
+    const zone = schedule.timeZone ?? 'UTC';
+    return ['Web', 'App'].flatMap((tier) => [
+      `${tier} down ${schedule.scaleDown.expressionString}@${zone}`,
+      `${tier} up ${schedule.scaleUp.expressionString}@${zone}`,
+    ]).sort();
+  },
+  alarmThresholds: (v) => ({ ...DEFAULT_ALARM_THRESHOLDS, ...v.alarmThresholds }),
+  // Without backupRules: daily backups 35 days, and monthly ones a year with monthlyBackups.
+  backupRules: (v) => {
+    if (!v.backupPlan) return {};
+    const rules = v.backupRules ?? { daily: Duration.days(35), monthly: v.monthlyBackups ? Duration.days(365) : undefined };
+    return Object.fromEntries(([['Daily', rules.daily], ['Weekly', rules.weekly], ['Monthly', rules.monthly]] as const)
+      .filter(([, d]) => d !== undefined).map(([name, d]) => [name, d!.toDays()]));
+  },
+  monthlyBudgetUsd: (v) => v.monthlyBudgetUsd,
+  logRetention: (v) => v.logRetention ?? logs.RetentionDays.ONE_MONTH,
 };
 const FIELDS = Object.keys(EXPECTED) as Field[];
 
-test.each(PRESET_NAMES)('%s: every PresetValues field has a check here', (preset) => {
-  expect(Object.keys(PRESETS[preset]().values).sort()).toEqual([...FIELDS].sort());
+/** Every field Preset.custom knows, as its error for an unknown field lists them. */
+function knownFields(): string[] {
+  try {
+    Preset.custom({ ...Preset.dev().values, notAField: 1 } as PresetValues);
+  } catch (e) {
+    const list = /is not a PresetValues field \((.*)\) in Preset\.custom\(\)$/.exec(String((e as Error).message));
+    if (list) return list[1].split(', ');
+  }
+  throw new Error('Preset.custom accepted an unknown field or did not list the fields');
+}
+
+test('every PresetValues field has a check here', () => {
+  expect(knownFields().sort()).toEqual([...FIELDS].sort());
   expect(Object.keys(OBSERVED).sort()).toEqual([...FIELDS].sort());
+});
+
+test.each(PRESET_NAMES)('%s: the preset sets only known fields', (preset) => {
+  expect(FIELDS).toEqual(expect.arrayContaining(Object.keys(PRESETS[preset]().values)));
 });
 
 /** The documented values (the props' @default docs and the README table say the same). */
@@ -139,7 +229,7 @@ test('the presets hold the documented values', () => {
   expect(table((v) => v.egress)).toEqual([EgressMode.INTERNET_HTTPS, EgressMode.INTERNET_HTTPS, EgressMode.AWS_SERVICES_ONLY]);
   expect(table((v) => v.natMode.toString())).toEqual(['NatMode.instance(t3.nano)', 'NatMode.singleGateway()', 'NatMode.gatewayPerAz()']);
   expect(table((v) => EXPECTED.natMode(v))).toEqual(['instance t3.nano', 'single-gateway', 'none']);
-  expect(table((v) => v.interfaceEndpoints.length)).toEqual([0, 0, 7]);
+  expect(table((v) => v.interfaceEndpoints.length)).toEqual([0, 0, 9]);
   expect(table((v) => v.flowLogRetention)).toEqual([logs.RetentionDays.ONE_WEEK, logs.RetentionDays.ONE_MONTH, logs.RetentionDays.ONE_YEAR]);
   expect(table((v) => v.accessLogExpirationDays)).toEqual([30, 90, 365]);
   expect(table((v) => v.loadBalancerDeletionProtection)).toEqual([false, false, true]);
@@ -154,7 +244,35 @@ test('the presets hold the documented values', () => {
   expect(table((v) => v.databaseRemovalPolicy)).toEqual([RemovalPolicy.DESTROY, RemovalPolicy.SNAPSHOT, RemovalPolicy.SNAPSHOT]);
   expect(table((v) => v.monitoringInterval.toSeconds())).toEqual([60, 60, 30]);
   expect(table((v) => v.backupPlan)).toEqual([false, true, true]);
+  expect(table((v) => v.monthlyBackups)).toEqual([false, false, true]);
+  expect(table((v) => v.spotInstances)).toEqual([true, false, false]);
+  const hours = (s?: OffHoursSchedule) => (s?.schedule ? `${s.schedule.scaleUp.expressionString} / ${s.schedule.scaleDown.expressionString} ${s.schedule.timeZone ?? 'UTC'}` : 'always on');
+  expect(table((v) => hours(v.offHoursSchedule))).toEqual(['0 7 * * MON-FRI / 0 20 * * MON-FRI UTC', '0 7 * * MON-FRI / 0 20 * * MON-FRI UTC', 'always on']);
+  // Each threshold as [dev, staging, prod], as AlarmThresholds documents them.
+  const thresholds = (Object.keys(THRESHOLD_ALARMS) as Array<keyof AlarmThresholds>).map((k) => [k, table((v) => v.alarmThresholds?.[k])]);
+  expect(Object.fromEntries(thresholds)).toEqual({
+    loadBalancer5xxPercent: [5, 2, 1],
+    p99LatencySeconds: [3, 2, 1.5],
+    fleetCpuPercent: [90, 85, 80],
+    fleetMemoryPercent: [90, 85, 80],
+    fleetDiskPercent: [90, 85, 80],
+    databaseCpuPercent: [90, 85, 80],
+    databaseFreeStorageGiB: [2, 5, 20],
+    databaseFreeableMemoryMiB: [64, 256, 1024],
+    databaseConnections: [60, 270, 1000],
+    wafBlockedRequests: [100, 200, 500],
+  });
+  expect(table((v) => Object.keys(v.alarmThresholds ?? {}).sort())).toEqual(PRESET_NAMES.map(() => Object.keys(THRESHOLD_ALARMS).sort()));
+  // The library default (a custom preset without alarmThresholds) is staging's.
+  expect(EXPECTED.alarmThresholds({ ...Preset.dev().values, alarmThresholds: undefined })).toEqual(Preset.staging().values.alarmThresholds);
+  expect(table((v) => Object.entries(v.backupRules ?? {}).map(([k, d]) => `${k} ${d.toDays()}`).join(', ') || 'none'))
+    .toEqual(['none', 'daily 7, weekly 35', 'daily 35, weekly 84, monthly 365']);
+  expect(table((v) => v.monthlyBudgetUsd)).toEqual([100, 500, 3000]);
+  expect(table((v) => v.logRetention)).toEqual([logs.RetentionDays.ONE_WEEK, logs.RetentionDays.ONE_MONTH, logs.RetentionDays.ONE_YEAR]);
 });
+
+/** The optional fields added with cost controls, monitoring and budgets. */
+const NEW_OPTIONAL_FIELDS: Field[] = ['spotInstances', 'offHoursSchedule', 'alarmThresholds', 'backupRules', 'monthlyBudgetUsd', 'logRetention'];
 
 /** One observation per preset, shared by the tests below. */
 const observations = new Map<PresetName, Observation>();
@@ -264,6 +382,43 @@ describe('priority: tier prop > preset > library default', () => {
     expect(db(template).properties.MultiAZ).toBe(false);
     expect(db(template).properties.DBInstanceClass).toBe('db.r7g.large');
   });
+
+  test('a custom preset sets every optional field its own way', () => {
+    const values: PresetValues = {
+      ...Preset.prod().values,
+      name: 'perf',
+      spotInstances: true,
+      offHoursSchedule: OffHoursSchedule.weekdays({ startHour: 8, endHour: 18, timeZone: 'Europe/Berlin' }),
+      // A partial set: the other thresholds come from the library default.
+      alarmThresholds: { loadBalancer5xxPercent: 7, databaseFreeStorageGiB: 3, databaseConnections: 123 },
+      backupRules: { weekly: Duration.days(14) },
+      monthlyBudgetUsd: 1234,
+      logRetention: logs.RetentionDays.THREE_DAYS,
+    };
+    const observed = observe(Preset.custom(values));
+    expect(Object.fromEntries(FIELDS.map((f) => [f, OBSERVED[f](observed)])))
+      .toEqual(Object.fromEntries(FIELDS.map((f) => [f, EXPECTED[f](values)])));
+    // Not the built-in values: each new field really moved.
+    expect(OBSERVED.offHoursSchedule(observed)).toContain('Web up 0 8 * * MON-FRI@Europe/Berlin');
+    expect(OBSERVED.alarmThresholds(observed)).toMatchObject({ loadBalancer5xxPercent: 7, databaseFreeStorageGiB: 3, fleetCpuPercent: 85 });
+    expect(OBSERVED.backupRules(observed)).toEqual({ Weekly: 14 });
+    expect(OBSERVED.monthlyBudgetUsd(observed)).toBe(1234);
+    expect(OBSERVED.logRetention(observed)).toBe(3);
+    expect(OBSERVED.flowLogRetention(observed)).toBe(365);
+  });
+
+  test('a custom preset without the optional fields (as in earlier releases) gets the documented defaults', () => {
+    const values: Record<string, unknown> = { ...Preset.prod().values, name: 'legacy' };
+    for (const field of NEW_OPTIONAL_FIELDS) delete values[field];
+    const observed = observe(Preset.custom(values as unknown as PresetValues));
+    expect(Object.fromEntries(FIELDS.map((f) => [f, OBSERVED[f](observed)])))
+      .toEqual(Object.fromEntries(FIELDS.map((f) => [f, EXPECTED[f](values as unknown as PresetValues)])));
+    expect(OBSERVED.spotInstances(observed)).toBe(false);
+    expect(OBSERVED.offHoursSchedule(observed)).toEqual([]);
+    expect(OBSERVED.backupRules(observed)).toEqual({ Daily: 35, Monthly: 365 });
+    expect(OBSERVED.monthlyBudgetUsd(observed)).toBeUndefined();
+    expect(OBSERVED.logRetention(observed)).toBe(logs.RetentionDays.ONE_MONTH);
+  });
 });
 
 describe('library defaults (documented @default values)', () => {
@@ -303,8 +458,8 @@ describe('library defaults (documented @default values)', () => {
 
 describe('Preset.custom checks every field (plain JavaScript callers can pass anything)', () => {
   /** Fields a preset may leave out. */
-  const OPTIONAL_FIELDS = ['egress'];
-  const required = (Object.keys(Preset.dev().values) as Field[]).filter((f) => !OPTIONAL_FIELDS.includes(f));
+  const OPTIONAL_FIELDS: Field[] = ['egress', ...NEW_OPTIONAL_FIELDS];
+  const required = FIELDS.filter((f) => !OPTIONAL_FIELDS.includes(f));
   const custom = (values: unknown) => () => Preset.custom(values as PresetValues);
   const devWith = (field: string, value: unknown) => ({ ...Preset.dev().values, [field]: value });
 
@@ -316,6 +471,14 @@ describe('Preset.custom checks every field (plain JavaScript callers can pass an
     const values: Record<string, unknown> = { ...Preset.dev().values };
     delete values[field];
     expect(custom(values)).toThrow(new RegExp(`^values\\.${field} \\(undefined\\) is required: it must `));
+  });
+
+  test.each(OPTIONAL_FIELDS)('values.%s may be left out', (field) => {
+    const values: Record<string, unknown> = { ...Preset.staging().values };
+    expect(values[field]).toBeDefined();
+    delete values[field];
+    expect(custom(values)).not.toThrow();
+    expect(custom({ ...values, [field]: undefined })).not.toThrow();
   });
 
   test.each<[string, unknown, RegExp]>([
@@ -335,6 +498,14 @@ describe('Preset.custom checks every field (plain JavaScript callers can pass an
     ['monitoringInterval', '60s', /^values\.monitoringInterval \('60s'\) must be a Duration/],
     ['databaseRemovalPolicy', 'delete', /^values\.databaseRemovalPolicy \('delete'\) must be one of RemovalPolicy/],
     ['monthlyBackups', null, /^values\.monthlyBackups \(null\) is required: it must be true or false/],
+    ['spotInstances', 'yes', /^values\.spotInstances \('yes'\) must be true or false in Preset\.custom\(\)$/],
+    ['offHoursSchedule', '20:00-07:00', /^values\.offHoursSchedule \('20:00-07:00'\) must be an OffHoursSchedule/],
+    ['alarmThresholds', 5, /^values\.alarmThresholds \(5\) must be an AlarmThresholds object/],
+    ['alarmThresholds', [5], /^values\.alarmThresholds \(\[5\]\) must be an AlarmThresholds object/],
+    ['backupRules', { daily: 7 }, /^values\.backupRules \(.*\) must be a BackupRules object/],
+    ['backupRules', { yearly: Duration.days(365) }, /^values\.backupRules \(.*\) must be a BackupRules object/],
+    ['monthlyBudgetUsd', '100', /^values\.monthlyBudgetUsd \('100'\) must be a number in Preset\.custom\(\)$/],
+    ['logRetention', 'ONE_WEEK', /^values\.logRetention \('ONE_WEEK'\) must be one of logs\.RetentionDays/],
   ])('values.%s = %p is refused', (field, value, message) => {
     expect(custom(devWith(field, value))).toThrow(message);
   });

@@ -8,12 +8,13 @@ import * as path from 'path';
  * line, so its arguments parsed. Nothing is deployed.
  */
 const ROOT = path.join(__dirname, '..');
-const TASKS = ['demo', 'deploy:test'];
+const TASKS = ['demo', 'deploy:test', 'cost'];
 
 /** Every `npx projen TASK -- ...` command of the README, for the tasks above. */
 function readmeForms(): string[][] {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const forms = [...readme.matchAll(/npx projen ([a-z:]+)((?: -{1,2}[a-z-]*)*)/g)]
+  // A flag may take a value (`--example dev`).
+  const forms = [...readme.matchAll(/npx projen ([a-z:]+)((?: -{1,2}[a-z-]*(?: [a-z0-9][a-z0-9-]*(?=[\s`]|$))?)*)/g)]
     .filter((m) => TASKS.includes(m[1]))
     .map((m) => [m[1], ...m[2].trim().split(/\s+/).filter(Boolean)]);
   return forms;

@@ -166,7 +166,9 @@ describe('a launch template change only rolls the fleet', () => {
       // each new instance's success signal.
       const asgId = Object.keys(next.Resources).find((id) => next.Resources[id].Type === 'AWS::AutoScaling::AutoScalingGroup' && id.startsWith(`Platform${tier}`))!;
       const asg = next.Resources[asgId];
-      expect(asg.Properties.LaunchTemplate).toEqual({
+      // On-demand fleets name the launch template directly, spot fleets (dev) in their mixed instances policy.
+      const launchTemplate = asg.Properties.LaunchTemplate ?? asg.Properties.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+      expect(launchTemplate).toEqual({
         LaunchTemplateId: { Ref: lt[0].logicalId },
         Version: { 'Fn::GetAtt': [lt[0].logicalId, 'LatestVersionNumber'] },
       });

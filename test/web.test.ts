@@ -241,14 +241,14 @@ describe('listeners', () => {
 });
 
 describe('instances', () => {
-  test('launch template: IMDSv2 with hop limit 1, encrypted gp3 root volume, no key pair, no public IP, AL2023', () => {
+  test('launch template: IMDSv2 with hop limit 1, gp3 root volume encrypted with the fleet customer managed key, no key pair, no public IP, AL2023', () => {
     const { template } = byPreset.prod();
     const id = ids(template);
     const data = onlyResource(template, 'AWS::EC2::LaunchTemplate').properties.LaunchTemplateData;
     expect(data.MetadataOptions).toEqual({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
     expect(data.BlockDeviceMappings).toEqual([{
       DeviceName: '/dev/xvda',
-      Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: 16, DeleteOnTermination: true },
+      Ebs: { Encrypted: true, KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^WebVolumeKey/), 'Arn'] }, VolumeType: 'gp3', VolumeSize: 16, DeleteOnTermination: true },
     }]);
     expect(data.KeyName).toBeUndefined();
     expect(data.NetworkInterfaces).toEqual([expect.objectContaining({ AssociatePublicIpAddress: false, Groups: [{ 'Fn::GetAtt': [id.instanceSg, 'GroupId'] }] })]);
@@ -423,6 +423,8 @@ describe('NGINX configuration', () => {
     // therefore replaced by 127.0.0.1 (any resolvable address tests the same configuration).
     const { template, internal } = synthWithInternalAlb();
     const script = launchTemplateUserData(template, ids(template).launchTemplate, (t) => {
+      // The agent's configuration names the instance log groups (not part of nginx.conf).
+      if (refId(t)?.includes('LogGroup')) return 'log-group';
       if (refId(t) !== internal) throw new Error(`unexpected token in the user data: ${JSON.stringify(t)}`);
       return '127.0.0.1';
     });

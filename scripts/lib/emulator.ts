@@ -30,13 +30,16 @@ const NEEDS_DOCKER = 'Lambda-backed custom resource: moto runs its handler Lambd
  * Types whose resources moto accepts and skips (no CloudFormation model) while a Ref or Fn::GetAtt
  * to them resolves to nothing, which breaks the modelled resources that name them: an IAM policy
  * naming the database secret is rejected with "MalformedPolicyDocument: Policy statement must
- * contain resources". The references are replaced; the resources stay, for moto to skip.
+ * contain resources"; the dashboard's alarm widget (`Fn::GetAtt [<alarm>, Arn]` in its
+ * `DashboardBody`) fails CreateStack with "Template error: instance of Fn::GetAtt references
+ * undefined resource <alarm>". The references are replaced; the resources stay, for moto to skip.
  */
 export const UNMODELLED_REFERENCED_TYPES = [
   'AWS::SecretsManager::Secret',
   'AWS::SecretsManager::SecretTargetAttachment',
   'AWS::SecretsManager::RotationSchedule',
   'AWS::SecretsManager::ResourcePolicy',
+  'AWS::CloudWatch::Alarm',
 ];
 
 /** Types removed with a custom resource when nothing else uses them: its provider. */
@@ -59,13 +62,15 @@ const PROVIDER_TYPES = new Set(['AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS:
  *    existed only for them: the provider's Lambda function and its role (and policies).
  *    Nothing in the kept resources refers to them.
  * 3. Replaces every Ref / Fn::GetAtt / Fn::Sub reference to a resource of `UNMODELLED_REFERENCED_TYPES`
- *    (the database's Secrets Manager secret and its attachment) with a placeholder ARN
- *    `arn:aws:secretsmanager:<region>:<account>:emulator-unmodelled:<LogicalId>`: in policies that
- *    name the secret (the app-user and rotation functions'), in the `DatabaseSecretArn` output, and
- *    in the database's master user name and password (dynamic references that moto stores as
- *    plain strings). The secret resources themselves stay; moto skips them. (The API itself never
+ *    (the database's Secrets Manager secret and its attachment, the CloudWatch alarms) with a
+ *    placeholder ARN `arn:aws:<service>:<region>:<account>:emulator-unmodelled:<LogicalId>`: in
+ *    policies that name the secret (the app-user and rotation functions'), in the
+ *    `DatabaseSecretArn` output, in the database's master user name and password (dynamic
+ *    references that moto stores as plain strings), and in the dashboard's alarm widget (moto has
+ *    no CloudWatch alarm model: the dashboard is created with placeholder alarm ARNs, which the
+ *    emulator never reads). The resources themselves stay; moto skips them. (The API itself never
  *    sees the secret: it connects as the app user with IAM database authentication.)
- * 4. Works around four moto bugs, keeping the intent:
+ * 4. Works around moto bugs and gaps, keeping the intent:
  *    - `AWS::KMS::Key` `Tags` are given as `TagKey`/`TagValue`: moto's KMS model reads those keys
  *      and fails with a server error (KeyError 'TagKey') on CloudFormation's `Key`/`Value`;
  *    - `AWS::RDS::DBInstance` `DBParameterGroupName` is dropped: moto resolves the Ref to the group
@@ -84,6 +89,14 @@ const PROVIDER_TYPES = new Set(['AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS:
  *      answers only `Endpoint.Address` and `Endpoint.Port`, and CreateStack fails with "resource
  *      ... does not support attribute type DbiResourceId in Fn::GetAtt". (Added for the boot
  *      rehearsal, scripts/lib/rehearsal.)
+ *    - `Fn::GetAtt [<target group>, TargetGroupFullName]` and `Fn::GetAtt [<load balancer>,
+ *      LoadBalancerFullName]` (the CloudWatch metric dimensions of the dashboard and alarms) become
+ *      the same value cut from the resource's ARN (its Ref): `Fn::Select [5, Fn::Split [":", Ref]]`
+ *      (`targetgroup/<name>/<id>`) and `Fn::Select [1, Fn::Split [":loadbalancer/", Ref]]`
+ *      (`app/<name>/<id>`), which is how AWS defines both. moto's target group model has no
+ *      attributes at all (CreateStack fails with a server error, AttributeError 'FakeTargetGroup'
+ *      object has no attribute 'get_cfn_attribute', and the SDK's retry then reports "Stack ...
+ *      already exists"), and its load balancer model does not implement LoadBalancerFullName.
  */
 export function adaptTemplateForEmulator(original: any, opts: { account?: string; region?: string } = {}): EmulatorTemplate {
   const account = opts.account ?? '123456789012';
@@ -176,7 +189,7 @@ export function adaptTemplateForEmulator(original: any, opts: { account?: string
     if (!unmodelled.has(id)) resources[id] = rewrite(r);
   }
   if (t.Outputs) t.Outputs = rewrite(t.Outputs);
-  if (replaced > 0) changes.push(`replaced ${replaced} references to Secrets Manager resources (which moto skips) with placeholder ARNs`);
+  if (replaced > 0) changes.push(`replaced ${replaced} references to Secrets Manager resources and CloudWatch alarms (which moto skips) with placeholder ARNs`);
 
   // 4: moto bugs
   for (const [id, r] of Object.entries<any>(resources)) {
@@ -214,7 +227,35 @@ export function adaptTemplateForEmulator(original: any, opts: { account?: string
   };
   for (const id of Object.keys(resources)) resources[id] = replaceResourceId(resources[id]);
   if (resourceIds > 0) changes.push(`replaced ${resourceIds} Fn::GetAtt DbiResourceId of the database (not modelled by moto) with a placeholder`);
+  const fullNames = replaceFullNames(resources);
+  if (fullNames > 0) changes.push(`replaced ${fullNames} Fn::GetAtt TargetGroupFullName/LoadBalancerFullName (not modelled by moto) with the same value cut from the ARN`);
   return { template: t, removed, changes };
+}
+
+/** The full-name attributes moto does not answer, and how each is cut from the resource's ARN. */
+const FULL_NAMES: Record<string, { attribute: string; cut: (ref: any) => any }> = {
+  'AWS::ElasticLoadBalancingV2::TargetGroup': { attribute: 'TargetGroupFullName', cut: (ref) => ({ 'Fn::Select': [5, { 'Fn::Split': [':', ref] }] }) },
+  'AWS::ElasticLoadBalancingV2::LoadBalancer': { attribute: 'LoadBalancerFullName', cut: (ref) => ({ 'Fn::Select': [1, { 'Fn::Split': [':loadbalancer/', ref] }] }) },
+};
+
+/** Replaces (in place) every Fn::GetAtt of a `FULL_NAMES` attribute; returns how many. */
+function replaceFullNames(resources: Record<string, any>): number {
+  let count = 0;
+  const replace = (node: any): any => {
+    if (Array.isArray(node)) return node.map(replace);
+    if (!node || typeof node !== 'object') return node;
+    const ga = node['Fn::GetAtt'];
+    if (Object.keys(node).length === 1 && Array.isArray(ga)) {
+      const full = FULL_NAMES[resources[ga[0]]?.Type];
+      if (full && ga[1] === full.attribute) {
+        count++;
+        return full.cut({ Ref: ga[0] });
+      }
+    }
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, replace(v)]));
+  };
+  for (const id of Object.keys(resources)) resources[id] = replace(resources[id]);
+  return count;
 }
 
 /** Whether a resource mentions `id` in a Ref, Fn::GetAtt, Fn::Sub or DependsOn. */

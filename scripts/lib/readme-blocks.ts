@@ -7,6 +7,7 @@
  */
 import * as path from 'path';
 import { renderAcknowledgements, renderComplianceTable } from './compliance';
+import { renderExampleCostTable } from './cost/examples';
 import { renderDefaultsTable, renderEgressCosts, renderProdNaclRules } from './readme-tables';
 import { intendedGraph, renderGraph } from './sg-graph';
 
@@ -29,6 +30,9 @@ export const README_BLOCKS: ReadmeBlock[] = [
   // The network ACL rules of the prod preset with a domain; test/nacl.test.ts proves the template
   // has exactly these entries and that they permit every security-group edge and nothing more.
   { name: 'nacl-rules', render: renderProdNaclRules },
+  // The monthly cost of each example per resource type (scripts/lib/cost, prices.json); test/cost.test.ts
+  // fails when a resource type of an example has no price.
+  { name: 'cost-table', render: renderExampleCostTable },
 ];
 
 export const README_PATH = path.join(__dirname, '..', '..', 'README.md');

@@ -7,8 +7,12 @@ import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { AppSource, EgressMode, HttpOnlyPolicy, InterfaceEndpointService, NatMode, Preset, PresetValues, SubnetTrafficRule, ThreeTierPlatform } from '../../src';
+import {
+  AppSource, EgressMode, HttpOnlyPolicy, InterfaceEndpointService, NatMode, OffHoursSchedule, Preset, PresetValues, SubnetTrafficRule,
+  ThreeTierPlatform,
+} from '../../src';
 import { AWS_ONLY_ENDPOINTS, presetEgress } from '../../src/network/network-inputs';
+import { describeThresholds } from '../../src/preset/alarm-threshold-values';
 
 /** A row of the defaults table: its label and how a preset's value reads. */
 interface Row {
@@ -71,6 +75,45 @@ function renderHttpOnly(policy: HttpOnlyPolicy): string {
 
 const instance = (t: ec2.InstanceType) => code(t.toString());
 
+const DAY_NAMES: Record<string, string> = { SUN: 'Sun', MON: 'Mon', TUE: 'Tue', WED: 'Wed', THU: 'Thu', FRI: 'Fri', SAT: 'Sat' };
+
+/** `0 20 * * MON-FRI` as its time (`20:00`) and days (`Mon-Fri`), or undefined for another shape of cron. */
+function dailyCron(expression: string): { time: string; days: string } | undefined {
+  const m = /^(\d{1,2}) (\d{1,2}) \* \* (\S+)$/.exec(expression);
+  if (!m) return undefined;
+  const days = m[3] === '*' ? 'every day' : m[3].replace(/[A-Z]{3}/g, (d) => DAY_NAMES[d] ?? d);
+  return { time: `${m[2].padStart(2, '0')}:${m[1].padStart(2, '0')}`, days };
+}
+
+/** `running 07:00-20:00 Mon-Fri (UTC), scaled to zero otherwise`, `always on`, or the two crons as given. */
+export function renderOffHours(schedule: OffHoursSchedule | undefined): string {
+  const s = schedule?.schedule;
+  if (!s) return 'always on';
+  const zone = s.timeZone ?? 'UTC';
+  const up = dailyCron(s.scaleUp.expressionString);
+  const down = dailyCron(s.scaleDown.expressionString);
+  if (up && down && up.days === down.days && up.time < down.time) {
+    return `running ${up.time}-${down.time} ${up.days} (${zone}), scaled to zero otherwise`;
+  }
+  return `scaled to zero at ${code(s.scaleDown.expressionString)}, back up at ${code(s.scaleUp.expressionString)} (${zone})`;
+}
+
+/** `daily 7 days, weekly 35 days`; without rules, the plan of earlier releases (daily 35 days, monthly a year). */
+export function renderBackupRules(values: PresetValues): string {
+  if (!values.backupPlan) return 'no backup plan';
+  const rules = values.backupRules ?? { daily: Duration.days(35), monthly: values.monthlyBackups ? Duration.days(365) : undefined };
+  const parts = (['daily', 'weekly', 'monthly'] as const)
+    .filter((k) => rules[k] !== undefined)
+    .map((k) => `${k} ${renderDuration(rules[k]!)}`);
+  return parts.join(', ') || 'none';
+}
+
+function renderSpot(spot: boolean | undefined): string {
+  return spot
+    ? `spot over same-size instance types (on-demand fallback: none; see ${code('onDemandBaseCapacity')})`
+    : 'on-demand';
+}
+
 /**
  * One row per `PresetValues` field (`name` is the column header), in the order shown. Typed as a
  * record of every field, so a new field does not compile without its row.
@@ -90,16 +133,22 @@ export const DEFAULTS_ROWS: Record<Exclude<keyof PresetValues, 'name'>, Row> = {
   appInstanceType: { label: 'App (API) instance type', render: (v) => instance(v.appInstanceType) },
   appMinCapacity: { label: 'App instances, minimum', render: (v) => String(v.appMinCapacity) },
   appMaxCapacity: { label: 'App instances, maximum', render: (v) => String(v.appMaxCapacity) },
+  spotInstances: { label: 'Web and app instance purchase', render: (v) => renderSpot(v.spotInstances) },
+  offHoursSchedule: { label: 'Web and app off-hours schedule', render: (v) => renderOffHours(v.offHoursSchedule) },
   databaseInstanceType: { label: 'Database instance class', render: (v) => code(`db.${v.databaseInstanceType}`) },
   multiAz: { label: 'Database Multi-AZ', render: (v) => yesNo(v.multiAz) },
   allocatedStorageGiB: { label: 'Database storage', render: (v) => `${v.allocatedStorageGiB} GiB` },
   maxAllocatedStorageGiB: { label: 'Database storage autoscaling limit', render: (v) => `${v.maxAllocatedStorageGiB} GiB` },
   backupRetention: { label: 'Automated backup retention', render: (v) => renderDuration(v.backupRetention) },
   backupPlan: { label: 'AWS Backup plan', render: (v) => yesNo(v.backupPlan) },
-  monthlyBackups: { label: 'Backup plan keeps monthly backups for a year', render: (v) => yesNo(v.monthlyBackups) },
+  backupRules: { label: 'Backup plan rules: backups kept', render: renderBackupRules },
+  monthlyBackups: { label: 'Monthly backups kept a year when no backup rules are set', render: (v) => yesNo(v.monthlyBackups) },
   databaseDeletionProtection: { label: 'Database deletion protection', render: (v) => yesNo(v.databaseDeletionProtection) },
   databaseRemovalPolicy: { label: 'Database removal policy', render: (v) => renderRemovalPolicy(v.databaseRemovalPolicy) },
   monitoringInterval: { label: 'Enhanced monitoring interval', render: (v) => renderDuration(v.monitoringInterval) },
+  logRetention: { label: 'Instance and database log retention', render: (v) => renderRetention(v.logRetention ?? logs.RetentionDays.ONE_MONTH) },
+  alarmThresholds: { label: 'Alarm thresholds', render: (v) => describeThresholds(v.alarmThresholds) },
+  monthlyBudgetUsd: { label: 'Monthly cost budget (AWS Budgets)', render: (v) => (v.monthlyBudgetUsd === undefined ? 'none' : `${v.monthlyBudgetUsd} USD`) },
 };
 
 /** The presets shown, in column order. */

@@ -5,6 +5,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -12,7 +13,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { AppRuntime, AppRuntimeConfig } from './app-runtime';
 import { AppTierProps } from './app-tier-props';
-import { APP_PATHS, AppSeed, renderAppBootCommands } from './boot';
+import { APP_PATHS, AppSeed, renderAppBootCommands, renderAppLogrotate, renderAppLogRule } from './boot';
 import { Preset } from '../preset/preset';
 import { acknowledge } from '../private/compliance';
 import { LoadBalancedFleet, LoadBalancedFleetProps } from '../private/load-balanced-fleet';
@@ -78,6 +79,11 @@ export class AppTier extends Construct {
   public readonly webAcl?: wafv2.CfnWebACL;
   /** The topic receiving Auto Scaling notifications. */
   public readonly notificationTopic: sns.ITopic;
+  /**
+   * The log groups the instances' CloudWatch agent writes: `System` (/var/log/messages) and `App`
+   * (the API's output).
+   */
+  public readonly instanceLogGroups: { [id: string]: logs.ILogGroup };
 
   private readonly fleet: LoadBalancedFleet;
 
@@ -108,6 +114,7 @@ export class AppTier extends Construct {
     this.loadBalancer = fleet.loadBalancer;
     this.targetGroup = fleet.targetGroup;
     this.webAcl = fleet.webAcl;
+    this.instanceLogGroups = { ...fleet.telemetry.logGroups };
 
     this.listener = addListener(this.loadBalancer, this.targetGroup, settings);
     addAliasRecord(this, this.loadBalancer, props.domainName, props.hostedZone);
@@ -217,6 +224,14 @@ function fleetProps(
     targetPort: settings.port,
     healthCheckPath: settings.healthCheckPath,
     reservedPaths: Object.values(APP_PATHS),
+    // The API's output, copied from the journal by rsyslog (see renderAppLogRule).
+    telemetry: {
+      logSources: [{ id: 'App', filePath: APP_PATHS.logFile }],
+      files: [
+        { path: APP_PATHS.rsyslogRule, content: renderAppLogRule(), mode: '0644' },
+        { path: APP_PATHS.logrotate, content: renderAppLogrotate(), mode: '0644' },
+      ],
+    },
     // The instances' grants and database rule come before the load balancer, as they always have:
     // the template keeps its order.
     beforeLoadBalancer: build.wireInstances,

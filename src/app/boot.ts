@@ -12,7 +12,42 @@ export const APP_PATHS = {
   /** The scripts of a custom runtime's install and prepare commands. */
   installScript: '/etc/cdk-three-tier/runtime-install.sh',
   prepareScript: '/etc/cdk-three-tier/runtime-prepare.sh',
+  /** The API's output (stdout and stderr), written by rsyslog from the journal (see `renderAppLogRule`). */
+  logFile: '/var/log/app/app.log',
+  /** The rsyslog rule that writes it, and its rotation. */
+  rsyslogRule: '/etc/rsyslog.d/30-app.conf',
+  logrotate: '/etc/logrotate.d/app',
 };
+
+/** The journal's name for the API's output (the unit's `SyslogIdentifier`), which the rsyslog rule selects. */
+export const APP_SYSLOG_IDENTIFIER = 'app';
+
+/**
+ * The rsyslog rule that copies the API's journal entries to `APP_PATHS.logFile`, for the CloudWatch
+ * agent (which cannot read the journal). Chosen over `StandardOutput=append:` because the journal
+ * keeps the output (`journalctl -u app` still works), rsyslog reopens the file after logrotate
+ * (`append:` would need copytruncate, which loses lines), and rsyslog is installed anyway for the
+ * system log. `stop` keeps the lines out of /var/log/messages.
+ */
+export function renderAppLogRule(): string {
+  return [
+    `if $programname == '${APP_SYSLOG_IDENTIFIER}' then {`,
+    `  action(type="omfile" file="${APP_PATHS.logFile}" fileCreateMode="0640" createDirs="on")`,
+    '  stop',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** Daily rotation of the API's log file, kept 7 days on the instance (CloudWatch Logs keeps it longer). */
+export function renderAppLogrotate(): string {
+  return [
+    `${APP_PATHS.logFile} {`,
+    'daily', 'rotate 7', 'missingok', 'notifempty', 'compress', 'delaycompress',
+    'postrotate', '/usr/bin/systemctl kill -s HUP rsyslog.service >/dev/null 2>&1 || true', 'endscript',
+    '}', '',
+  ].join('\n');
+}
 
 /** The S3 objects the app tier's boot copies into the application bucket. */
 export interface AppSeed {
@@ -76,6 +111,7 @@ export function renderAppUnit(): string {
       ['ExecStart', `/bin/sh ${APP_PATHS.startScript}`],
       ['Restart', 'on-failure'],
       ['RestartSec', '2'],
+      ['SyslogIdentifier', APP_SYSLOG_IDENTIFIER],
       ['NoNewPrivileges', 'yes'],
       ['ProtectSystem', 'strict'],
       ['ProtectHome', 'yes'],

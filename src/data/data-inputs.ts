@@ -4,6 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { renderAppUserSql } from './app-user-sql';
+import { BackupPlanInputs, checkBackupRules } from './backup';
 import {
   checkDays, checkName, engineVersionOf, instanceTypeOf, monitoringIntervalOf, performanceInsightsOf, rotationScheduleOf, RotationSchedule,
 } from './data-checks';
@@ -42,9 +43,10 @@ export interface DataInputs {
   readonly performanceInsights: boolean;
   readonly removalPolicy: RemovalPolicy;
   readonly deletionProtection: boolean;
-  readonly backupPlan: boolean;
-  /** Whether the backup plan also keeps monthly backups for a year. */
-  readonly monthlyBackups: boolean;
+  /** The AWS Backup plan's rules and copy; undefined when the plan is off. */
+  readonly backup?: BackupPlanInputs;
+  /** Retention of the database's exported log groups. */
+  readonly databaseLogRetention: logs.RetentionDays;
   /** Retention of the app-user function's logs. */
   readonly logRetention: logs.RetentionDays;
 }
@@ -80,10 +82,26 @@ export function resolveDataInputs(scope: Construct, props: DataTierProps): DataI
     performanceInsights,
     removalPolicy,
     deletionProtection: propOrPreset('deletionProtection', props.deletionProtection, preset, 'databaseDeletionProtection').value,
-    backupPlan: propOrPreset('backupPlan', props.backupPlan, preset, 'backupPlan').value,
-    monthlyBackups: preset.monthlyBackups,
+    backup: resolveBackup(scope, props, preset),
+    databaseLogRetention: props.logRetention ?? preset.logRetention ?? logs.RetentionDays.ONE_MONTH,
     logRetention: preset.flowLogRetention,
   };
+}
+
+/** The backup plan's rules (the prop over the preset over the `monthlyBackups` shape) and copy vault; undefined when off. */
+function resolveBackup(scope: Construct, props: DataTierProps, preset: PresetValues): BackupPlanInputs | undefined {
+  if (!propOrPreset('backupPlan', props.backupPlan, preset, 'backupPlan').value) {
+    if (props.backupRules !== undefined || props.backupCopyVault !== undefined) {
+      invalid(scope, props.backupRules !== undefined ? 'backupRules' : 'backupCopyVault', 'set', 'needs the backup plan: set backupPlan: true (the preset turns it off)');
+    }
+    return undefined;
+  }
+  const rules = props.backupRules !== undefined
+    ? { value: props.backupRules, source: 'backupRules' }
+    : preset.backupRules !== undefined
+      ? { value: preset.backupRules, source: 'preset.values.backupRules' }
+      : { value: { daily: Duration.days(35), monthly: preset.monthlyBackups ? Duration.days(365) : undefined }, source: 'preset.values.monthlyBackups' };
+  return { rules: checkBackupRules(scope, rules.source, rules.value), copyVault: props.backupCopyVault };
 }
 
 /** The port, the database name (a literal: the app user's GRANT names it) and the master user name. */

@@ -1,5 +1,8 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { BackupRules } from './options/backup-rules';
 import { Preset } from '../preset/preset';
 
 /**
@@ -128,9 +131,39 @@ export interface DataTierOptions {
    * Back the database up with an AWS Backup plan (a vault encrypted with the tier's key), on top of
    * RDS automated backups.
    *
-   * @default - from the preset (dev false; staging and prod true; prod also keeps monthly backups for a year)
+   * @default - from the preset (dev false; staging and prod true)
    */
   readonly backupPlan?: boolean;
+
+  /**
+   * The daily, weekly and monthly rules of the AWS Backup plan (how long each keeps its backups).
+   * The plan selects resources by tag: the database carries the tag `cdk-three-tier:backup` with
+   * the value `DataTier.backupTagValue`; tag resources of your own the same way to back them up too.
+   *
+   * @default - from the preset (staging daily 7 days and weekly 35 days; prod daily 35 days, weekly
+   * 84 days and monthly 365 days; a custom preset without `backupRules`: daily 35 days, plus monthly
+   * 365 days with `monthlyBackups`)
+   */
+  readonly backupRules?: BackupRules;
+
+  /**
+   * A backup vault every recovery point is also copied to, kept as long as the original: a vault in
+   * another region survives a regional outage. AWS Backup copies need the destination vault's ARN,
+   * and the vault must exist before the first copy: create it in a stack of that region
+   * (`new backup.BackupVault(drStack, 'DrVault', { backupVaultName: 'shop-dr' })`) and pass
+   * `backup.BackupVault.fromBackupVaultArn(this, 'Dr', 'arn:aws:backup:us-west-2:111122223333:backup-vault:shop-dr')`.
+   * Its key (a customer managed key of that region) must let this account's AWS Backup role use it.
+   *
+   * @default - no copy
+   */
+  readonly backupCopyVault?: backup.IBackupVault;
+
+  /**
+   * Retention of the log groups the database exports to (error, general, slow query, audit).
+   *
+   * @default - from the preset's `logRetention` (dev one week, staging one month, prod one year)
+   */
+  readonly logRetention?: logs.RetentionDays;
 }
 
 /**

@@ -9,7 +9,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { createAppUser } from './app-user';
-import { createBackupPlan } from './backup';
+import { BACKUP_TAG_KEY, createBackupPlan } from './backup';
 import { DEFAULT_ENGINE_VERSION, resolveDataInputs } from './data-inputs';
 import { DataTierProps } from './data-tier-props';
 import { createDatabase, createEncryptionKey } from './database';
@@ -73,6 +73,13 @@ export class DataTier extends Construct implements IDataTier {
   public readonly backupPlan?: backup.BackupPlan;
   /** The AWS Backup vault, if the plan is on. */
   public readonly backupVault?: backup.BackupVault;
+  /** The tag key that puts a resource into the backup selection (`cdk-three-tier:backup`). */
+  public readonly backupTagKey: string = BACKUP_TAG_KEY;
+  /**
+   * The value of `backupTagKey` the backup plan selects, if the plan is on: the database carries it;
+   * `Tags.of(resource).add(tier.backupTagKey, tier.backupTagValue!)` backs up a resource of your own.
+   */
+  public readonly backupTagValue?: string;
   /** The rotation schedule, if rotation is on. */
   public readonly rotation?: secretsmanager.SecretRotation;
   /** The rotation function's security group, if rotation is on (it needs HTTPS to Secrets Manager). */
@@ -132,8 +139,9 @@ export class DataTier extends Construct implements IDataTier {
     this.appUserResource = appUser.resource;
     this.appUserFunction = appUser.handler;
 
-    if (inputs.backupPlan) {
-      ({ plan: this.backupPlan, vault: this.backupVault } = createBackupPlan(this, this.database, this.encryptionKey, inputs.monthlyBackups));
+    if (inputs.backup) {
+      ({ plan: this.backupPlan, vault: this.backupVault, tagValue: this.backupTagValue } =
+        createBackupPlan(this, this.database, this.encryptionKey, inputs.backup));
     } else {
       acknowledge(this.database, 'noBackupPlan');
     }

@@ -1,11 +1,13 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DataInputs } from './data-inputs';
 import { acknowledge } from '../private/compliance';
+import { ManagedPolicyRole } from '../private/managed-policy-role';
 
 /** What `createDatabase` makes. */
 export interface DatabaseParts {
@@ -59,6 +61,10 @@ export function createDatabase(scope: Construct, vpc: ec2.IVpc, inputs: DataInpu
     parameterGroup,
     optionGroup,
     cloudwatchLogsExports: ['error', 'general', 'slowquery', 'audit'],
+    // RDS creates these log groups itself (named after the generated instance identifier), so
+    // aws-cdk-lib sets their retention with its LogRetention custom resource.
+    cloudwatchLogsRetention: inputs.databaseLogRetention,
+    cloudwatchLogsRetentionRole: logRetentionRole(scope),
     backupRetention: inputs.backupRetention,
     deletionProtection: inputs.deletionProtection,
     removalPolicy: inputs.removalPolicy,
@@ -73,6 +79,25 @@ export function createDatabase(scope: Construct, vpc: ec2.IVpc, inputs: DataInpu
   acknowledgeDatabase(database, inputs);
   if (inputs.removalPolicy !== RemovalPolicy.DESTROY) retainGeneratedSecret(database);
   return { database, parameterGroup, optionGroup };
+}
+
+/** aws-cdk-lib's LogRetention function is one per stack: its first user's role is the one it runs with. */
+const LOG_RETENTION_FUNCTION_ID = 'LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a';
+
+/**
+ * The role of aws-cdk-lib's LogRetention function, with its permissions in a customer managed
+ * policy (the default role carries an inline policy); undefined when the stack's function exists.
+ */
+function logRetentionRole(scope: Construct): iam.IRole | undefined {
+  if (Stack.of(scope).node.tryFindChild(LOG_RETENTION_FUNCTION_ID)) return undefined;
+  const role = new ManagedPolicyRole(scope, 'LogRetentionRole', {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: `Sets the retention of the database log groups of ${scope.node.path}`,
+    managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
+  });
+  // Registered with the library's acknowledgements as 'logRetentionFunction'.
+  acknowledge(role, 'logRetentionFunction');
+  return role;
 }
 
 function acknowledgeDatabase(database: rds.DatabaseInstance, inputs: DataInputs): void {

@@ -1,7 +1,9 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { BootHooks } from './boot-hooks';
+import { OffHoursSchedule } from './off-hours-schedule';
 
 /**
  * The options both load-balanced fleet tiers (web and app) share: the instances, their scaling,
@@ -70,7 +72,8 @@ export interface FleetTierOptions {
    * matches `instanceType` (not checked: the image's architecture is only known at launch).
    *
    * The library's boot steps need from the image: `bash`; `dnf` with repositories that serve
-   * the packages the steps install with `dnf install -y` (`aws-cfn-bootstrap`; for the web tier
+   * the packages the steps install with `dnf install -y` (`aws-cfn-bootstrap`, `amazon-cloudwatch-agent`
+   * and `rsyslog`; for the web tier
    * `nginx` and `unzip`; for the app tier `unzip` and what its runtime installs, e.g. `nodejs22`),
    * as the Amazon Linux 2023 repositories do (preinstalled packages are enough only when dnf can
    * still read its repositories); systemd; `curl`; the AWS CLI v2 (`aws`); `base64`; and
@@ -88,4 +91,38 @@ export interface FleetTierOptions {
    * @default - none
    */
   readonly bootHooks?: BootHooks;
+
+  /**
+   * Retention of the instances' log groups (system log, and NGINX access and error logs or the
+   * API's output), which the CloudWatch agent on each instance ships.
+   *
+   * @default - from the preset's `logRetention` (dev one week, staging one month, prod one year)
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Run the fleet on spot instances: a mixed instances policy over the instance type and a few
+   * types of the same size (price-capacity-optimized, capacity rebalancing on). Auto Scaling has no
+   * automatic switch from spot to on-demand: the fallback is the diversification over types and
+   * Availability Zones, plus `onDemandBaseCapacity` instances that are always on-demand.
+   *
+   * @default - from the preset (dev true, staging and prod false)
+   */
+  readonly spot?: boolean;
+
+  /**
+   * With `spot`, how many instances are always on-demand (0 to 100); instances above it are spot.
+   *
+   * @default 0
+   */
+  readonly onDemandBaseCapacity?: number;
+
+  /**
+   * Scale the fleet to zero outside working hours. `OffHoursSchedule.alwaysOn()` turns off the
+   * preset's schedule.
+   *
+   * @default - from the preset (dev and staging `OffHoursSchedule.weekdays()`: up Monday to Friday
+   * 07:00 to 20:00 UTC; prod always on)
+   */
+  readonly offHoursSchedule?: OffHoursSchedule;
 }

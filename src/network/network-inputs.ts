@@ -52,6 +52,9 @@ export const AWS_ONLY_ENDPOINTS = [
   InterfaceEndpointService.SECRETS_MANAGER,
   InterfaceEndpointService.CLOUDWATCH_LOGS,
   InterfaceEndpointService.CLOUDFORMATION,
+  // The CloudWatch agent: metrics, and the instance tags it reads the Auto Scaling group name from.
+  InterfaceEndpointService.CLOUDWATCH_MONITORING,
+  InterfaceEndpointService.EC2,
 ];
 
 /** Every value of `logs.RetentionDays` (numbers; the enum also maps them back to names). */

@@ -1,5 +1,8 @@
 import { AppTierOptions } from '../app/app-tier-props';
+import { CostBudgetOptions } from '../cost/budget';
 import { DataTierOptions } from '../data/data-tier-props';
+import { EdgeOptions } from '../edge/edge-props';
+import { PlatformMonitoringOptions } from '../monitoring/monitoring-options';
 import { NetworkTierOptions } from '../network/network-tier-props';
 import { Preset } from '../preset/preset';
 import { WebTierOptions } from '../web/web-tier-props';
@@ -42,6 +45,24 @@ export interface PlatformAppOptions extends AppTierOptions {
  * Options of the data tier inside the platform: every `DataTier` option, under the same names.
  */
 export interface PlatformDataOptions extends DataTierOptions {}
+
+/**
+ * CloudFront in front of the public load balancer inside the platform: every `EdgeDistribution`
+ * option.
+ */
+export interface PlatformEdgeOptions extends EdgeOptions {}
+
+/**
+ * The platform's AWS Budgets budget: every `CostBudget` option.
+ */
+export interface PlatformBudgetOptions extends CostBudgetOptions {
+  /**
+   * Create the budget.
+   *
+   * @default true
+   */
+  readonly enabled?: boolean;
+}
 
 /**
  * The platform's application bucket.
@@ -110,4 +131,28 @@ export interface ThreeTierPlatformProps {
    * @default - no application bucket
    */
   readonly applicationBucket?: PlatformBucketOptions;
+
+  /**
+   * Alarms (thresholds from the preset, overridable), the platform's dashboard, subscriptions of the
+   * notification topic and forwarding of Auto Scaling and RDS events.
+   *
+   * @default - alarms with the preset's thresholds, one dashboard, events forwarded, no subscription
+   */
+  readonly monitoring?: PlatformMonitoringOptions;
+
+  /**
+   * Put CloudFront in front of the public load balancer: HTTPS to viewers, the load balancer
+   * reachable only from CloudFront, WAF at the edge, access logs.
+   *
+   * @default - no CloudFront
+   */
+  readonly edge?: PlatformEdgeOptions;
+
+  /**
+   * The platform's monthly cost budget on its `project` tag, alerting the notification topic.
+   *
+   * @default - a budget with the preset's limit (dev 100, staging 500, prod 3000 USD); none when the
+   * preset sets no limit and `monthlyLimitUsd` is not given
+   */
+  readonly budget?: PlatformBudgetOptions;
 }

@@ -8,7 +8,10 @@ import { Construct } from 'constructs';
 import { createApplicationBucket, INTERNAL_API_LABEL, checkPlatformProps, platformAssets } from './platform-parts';
 import { PlatformAppOptions, PlatformDataOptions, PlatformNetworkOptions, ThreeTierPlatformProps } from './platform-props';
 import { AppTier } from '../app/app-tier';
+import { CostBudget } from '../cost/budget';
 import { DataTier } from '../data/data-tier';
+import { EdgeDistribution } from '../edge/edge';
+import { PlatformMonitoring } from '../monitoring/platform-monitoring';
 import { resolveNetworkInputs } from '../network/network-inputs';
 
 import { NetworkTier, S3EndpointAccess } from '../network/network-tier';
@@ -45,6 +48,12 @@ export class ThreeTierPlatform extends Construct {
   public readonly applicationBucket?: s3.Bucket;
   /** The key of the application bucket, if requested. */
   public readonly applicationBucketKey?: kms.Key;
+  /** The platform's alarms, dashboard and event notifications. */
+  public readonly monitoring: PlatformMonitoring;
+  /** CloudFront in front of the public load balancer, with `edge`. */
+  public readonly edge?: EdgeDistribution;
+  /** The monthly cost budget, unless `budget: { enabled: false }`. */
+  public readonly budget?: CostBudget;
 
   constructor(scope: Construct, id: string, props: ThreeTierPlatformProps) {
     super(scope, id);
@@ -77,12 +86,23 @@ export class ThreeTierPlatform extends Construct {
       apiExactPaths: props.app.publicPaths,
       accessLogBucket: this.accessLogBucket,
       notificationTopic: this.notificationTopic,
+      behindCloudFront: props.edge !== undefined,
       ...props.web,
     });
     this.connectTiers(smEndpoint !== undefined);
     this.restrictNetwork(smEndpoint !== undefined);
 
-    this.siteUrl = this.web.siteUrl;
+    this.monitoring = new PlatformMonitoring(this, 'Monitoring', {
+      web: this.web,
+      app: this.app,
+      data: this.data,
+      topic: this.notificationTopic,
+      preset: this.preset,
+      ...props.monitoring,
+    });
+    this.edge = this.createEdge(props);
+    this.budget = this.createBudget(props, id);
+    this.siteUrl = this.edge?.siteUrl ?? this.web.siteUrl;
     new CfnOutput(this, 'DatabaseEndpoint', { value: this.data.endpointAddress, description: 'Database host (credentials are in the secret)' });
     new CfnOutput(this, 'DatabaseSecretArn', { value: this.data.secret.secretArn, description: 'ARN of the database credentials secret' });
     Tags.of(this).add('project', props.projectName ?? id);
@@ -161,6 +181,27 @@ export class ThreeTierPlatform extends Construct {
       notificationTopic: this.notificationTopic,
       ...options,
     });
+  }
+
+  private createEdge(props: ThreeTierPlatformProps): EdgeDistribution | undefined {
+    if (!props.edge) return undefined;
+    return new EdgeDistribution(this, 'Edge', {
+      web: this.web,
+      preset: this.preset,
+      serverAccessLogBucket: this.accessLogBucket,
+      domainName: this.web.httpsEnabled ? props.web?.domainName : undefined,
+      hostedZone: props.web?.hostedZone,
+      ...props.edge,
+    });
+  }
+
+  private createBudget(props: ThreeTierPlatformProps, id: string): CostBudget | undefined {
+    const { enabled, ...options } = props.budget ?? {};
+    if (!(enabled ?? true)) return undefined;
+    // A preset without a limit (custom presets written before budgets existed) means no budget, as
+    // PresetValues documents, unless a limit is given here.
+    if (options.monthlyLimitUsd === undefined && this.preset.values.monthlyBudgetUsd === undefined) return undefined;
+    return new CostBudget(this, 'Budget', { tagValue: props.projectName ?? id, topic: this.notificationTopic, preset: this.preset, ...options });
   }
 
   /**

@@ -1,6 +1,9 @@
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { AlarmThresholds, PRESET_ALARM_THRESHOLDS } from './alarm-threshold-values';
+import { BackupRules } from '../data/options/backup-rules';
+import { OffHoursSchedule } from '../fleet/off-hours-schedule';
 import { InterfaceEndpointService } from '../network/options/endpoints';
 import { EgressMode, NatMode } from '../network/options/nat-mode';
 import { ALL_INTERFACE_ENDPOINTS } from '../private/endpoints';
@@ -76,8 +79,38 @@ export interface PresetValues {
   readonly monitoringInterval: Duration;
   /** AWS Backup plan for the database. */
   readonly backupPlan: boolean;
-  /** The AWS Backup plan also keeps a monthly backup for a year (otherwise daily backups kept 35 days). */
+  /**
+   * Without `backupRules` (custom presets of earlier releases): the AWS Backup plan keeps daily
+   * backups 35 days and, when true, monthly backups a year. Ignored when `backupRules` is set.
+   */
   readonly monthlyBackups: boolean;
+  /** Web and app fleets on spot instances (the tiers' `spot`). @default false */
+  readonly spotInstances?: boolean;
+  /** Web and app fleets scaled to zero off hours (the tiers' `offHoursSchedule`). @default - always on */
+  readonly offHoursSchedule?: OffHoursSchedule;
+  /**
+   * Thresholds of the platform's alarms; a field left out takes the library default (staging's).
+   * @default - dev, staging and prod each set all of them (see `AlarmThresholds`)
+   */
+  readonly alarmThresholds?: AlarmThresholds;
+  /**
+   * Rules of the AWS Backup plan: how long daily, weekly and monthly backups are kept.
+   *
+   * @default - daily backups kept 35 days, plus monthly backups kept 365 days with `monthlyBackups`
+   */
+  readonly backupRules?: BackupRules;
+  /**
+   * Monthly cost limit of the platform's AWS Budgets budget, in USD.
+   *
+   * @default - no budget
+   */
+  readonly monthlyBudgetUsd?: number;
+  /**
+   * Retention of the platform's log groups (instance logs, database log exports).
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
 }
 
 const t = (c: ec2.InstanceClass, s: ec2.InstanceSize) => ec2.InstanceType.of(c, s);
@@ -119,6 +152,11 @@ export class Preset {
       monitoringInterval: Duration.seconds(60),
       backupPlan: false,
       monthlyBackups: false,
+      alarmThresholds: { ...PRESET_ALARM_THRESHOLDS.dev },
+      monthlyBudgetUsd: 100,
+      logRetention: logs.RetentionDays.ONE_WEEK,
+      spotInstances: true,
+      offHoursSchedule: OffHoursSchedule.weekdays(),
     });
   }
 
@@ -154,6 +192,12 @@ export class Preset {
       monitoringInterval: Duration.seconds(60),
       backupPlan: true,
       monthlyBackups: false,
+      alarmThresholds: { ...PRESET_ALARM_THRESHOLDS.staging },
+      backupRules: { daily: Duration.days(7), weekly: Duration.days(35) },
+      monthlyBudgetUsd: 500,
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      spotInstances: false,
+      offHoursSchedule: OffHoursSchedule.weekdays(),
     });
   }
 
@@ -189,6 +233,11 @@ export class Preset {
       monitoringInterval: Duration.seconds(30),
       backupPlan: true,
       monthlyBackups: true,
+      alarmThresholds: { ...PRESET_ALARM_THRESHOLDS.prod },
+      backupRules: { daily: Duration.days(35), weekly: Duration.days(84), monthly: Duration.days(365) },
+      monthlyBudgetUsd: 3000,
+      logRetention: logs.RetentionDays.ONE_YEAR,
+      spotInstances: false,
     });
   }
 
@@ -262,6 +311,14 @@ const FIELD_CHECKS: { [K in keyof PresetValues]-?: FieldCheck } = {
   monitoringInterval: isDurationValue,
   backupPlan: isBoolean,
   monthlyBackups: isBoolean,
+  spotInstances: optional(isBoolean),
+  offHoursSchedule: optional((v) => (v instanceof OffHoursSchedule ? undefined : 'must be an OffHoursSchedule, e.g. OffHoursSchedule.weekdays()')),
+  alarmThresholds: optional((v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? undefined : 'must be an AlarmThresholds object, e.g. { fleetCpuPercent: 85 }')),
+  backupRules: optional((v) => (typeof v === 'object' && v !== null && !Array.isArray(v)
+    && Object.entries(v).every(([k, d]) => ['daily', 'weekly', 'monthly'].includes(k) && (d === undefined || isDuration(d)))
+    ? undefined : 'must be a BackupRules object: daily, weekly and/or monthly retentions as Durations')),
+  monthlyBudgetUsd: optional(isNumber),
+  logRetention: optional(oneOf('logs.RetentionDays', numericEnumValues(logs.RetentionDays))),
 };
 
 /**

@@ -34,6 +34,14 @@ export const ACKNOWLEDGEMENTS = {
     rules: ['AwsSolutions-IAM5[Resource::*]'],
     reason: 'Session Manager channels: ssmmessages:CreateControlChannel, ssmmessages:CreateDataChannel, ssmmessages:OpenControlChannel and ssmmessages:OpenDataChannel have no resource-level permissions, so IAM accepts only "*" for them. The instance policy grants nothing else on "*" (no ssm:GetParameter*).',
   },
+  agentMetricsAndTags: {
+    rules: ['AwsSolutions-IAM5[Resource::*]'],
+    reason: 'The CloudWatch agent: cloudwatch:PutMetricData and ec2:DescribeTags have no resource-level permissions, so IAM accepts only "*"; PutMetricData is limited to the CWAgent namespace by a condition, and the log actions are granted on the fleet\'s own log groups only.',
+  },
+  spotLaunchTemplateInMixedPolicy: {
+    rules: ['AwsSolutions-EC26', 'NIST.800.53.R5-EC2IMDSv2Enabled', 'HIPAA.Security-EC2IMDSv2Enabled'],
+    reason: 'With spot instances the Auto Scaling group names its launch template inside its mixed instances policy, where the rules do not look: that launch template requires IMDSv2 (hop limit 1) and encrypts the root volume with the fleet\'s customer managed key, as the on-demand fleets\' does.',
+  },
   agentHeartbeatOnInstances: {
     rules: ['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]'],
     reason: 'ssm:UpdateInstanceInformation (the SSM agent registering and reporting its instance) acts on the calling instance, whose ID Auto Scaling assigns at launch: it is granted on EC2 instances of this account and region only.',
@@ -136,6 +144,30 @@ export const ACKNOWLEDGEMENTS = {
   objectLevelWildcards: {
     rules: ['AwsSolutions-IAM5[objects of one bucket]'],
     reason: 'Object keys are chosen at run time: access is granted to the objects (bucket ARN + /*) of exactly one bucket, never to other buckets; KMS actions are limited to that bucket key.',
+  },
+  logRetentionFunction: {
+    rules: ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', 'AwsSolutions-IAM5[Resource::*]'],
+    reason: 'aws-cdk-lib\'s LogRetention function sets the retention of the log groups RDS creates itself (named after the generated instance identifier) at deploy time: it logs with the AWS-maintained basic execution policy, and aws-cdk-lib grants logs:PutRetentionPolicy and logs:DeleteRetentionPolicy on "*".',
+  },
+  edgeOriginSecretRotation: {
+    rules: ['AwsSolutions-SMG4', ...everyPack('SecretsManagerRotationEnabled')],
+    reason: 'The CloudFront origin header secret is resolved by CloudFormation into both the distribution and the load balancer\'s listener rule at deploy time; both must change together, so it is rotated by a deployment, not by a rotation function.',
+  },
+  edgeNoGeoRestriction: {
+    rules: ['AwsSolutions-CFR1'],
+    reason: 'The site serves every country unless geoRestriction is given.',
+  },
+  edgeDefaultCertificate: {
+    rules: ['AwsSolutions-CFR4'],
+    reason: 'Without a domainName the distribution uses the *.cloudfront.net certificate, whose TLS policy CloudFront does not let anyone set.',
+  },
+  edgeHttpOrigin: {
+    rules: ['AwsSolutions-CFR5'],
+    reason: 'The web tier has no certificate, so CloudFront reaches the load balancer over HTTP (a synth warning says so: cdk-three-tier:edgeHttpOrigin).',
+  },
+  edgeNoWaf: {
+    rules: ['AwsSolutions-CFR2'],
+    reason: 'waf: false was chosen for the distribution.',
   },
 } satisfies Record<string, Acknowledgement>;
 

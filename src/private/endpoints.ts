@@ -10,6 +10,8 @@ export const ALL_INTERFACE_ENDPOINTS: InterfaceEndpointService[] = [
   InterfaceEndpointService.CLOUDWATCH_LOGS,
   InterfaceEndpointService.KMS,
   InterfaceEndpointService.CLOUDFORMATION,
+  InterfaceEndpointService.CLOUDWATCH_MONITORING,
+  InterfaceEndpointService.EC2,
 ];
 
 /** The aws-cdk-lib service for an endpoint. */
@@ -22,6 +24,8 @@ export function awsService(service: InterfaceEndpointService): ec2.InterfaceVpcE
     case InterfaceEndpointService.CLOUDWATCH_LOGS: return ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS;
     case InterfaceEndpointService.KMS: return ec2.InterfaceVpcEndpointAwsService.KMS;
     case InterfaceEndpointService.CLOUDFORMATION: return ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION;
+    case InterfaceEndpointService.CLOUDWATCH_MONITORING: return ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING;
+    case InterfaceEndpointService.EC2: return ec2.InterfaceVpcEndpointAwsService.EC2;
   }
 }
 

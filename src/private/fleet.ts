@@ -8,10 +8,12 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledge } from './compliance';
+import { addOffHoursSchedule, Capacities, createAutoScalingGroup, createVolumeKey, SpotOptions } from './fleet-group';
 import { ManagedPolicyRole } from './managed-policy-role';
 import { addSessionManagerPolicy } from './session-manager';
 import { userDataSizeBound, USER_DATA_LIMIT } from './user-data-size';
 import { checkIntRange, checkOrder, invalid, literalNumber } from './validation';
+import type { OffHoursScheduleProps } from '../fleet/off-hours-schedule';
 
 /** What a tier's instance fleet is built from. */
 export interface FleetProps {
@@ -37,6 +39,10 @@ export interface FleetProps {
   readonly notificationTopic: sns.ITopic;
   /** What the user can shrink when the user data is too large (named in the error). */
   readonly sizeHint: string;
+  /** Spot instances (a mixed instances policy). @default - on-demand only */
+  readonly spot?: SpotOptions;
+  /** Scaling to zero off hours, with the prop name errors give it. @default - always on */
+  readonly offHoursSchedule?: { readonly schedule: OffHoursScheduleProps; readonly source: string };
 }
 
 /** An instance fleet: role, security group, launch template and Auto Scaling Group. */
@@ -46,17 +52,11 @@ export interface Fleet {
   readonly launchTemplate: ec2.LaunchTemplate;
   readonly autoScalingGroup: autoscaling.AutoScalingGroup;
   readonly userData: ec2.UserData;
+  /** The customer managed key of the EBS volumes. */
+  readonly volumeKey: kms.IKey;
 }
 
-/** How long an instance has to boot and signal success before CloudFormation rolls back. */
-export const SIGNAL_TIMEOUT = Duration.minutes(15);
-
-/** A fleet's capacities, literal and checked. */
-interface Capacities {
-  readonly min: number;
-  readonly max: number;
-  readonly desired?: number;
-}
+export { SIGNAL_TIMEOUT } from './fleet-group';
 
 /**
  * Creates the hardened instance fleet both compute tiers use: latest Amazon Linux 2023 (or the
@@ -71,6 +71,7 @@ export function createFleet(scope: Construct, props: FleetProps): Fleet {
   checkIntRange(scope, 'rootVolumeGiB', rootVolumeGiB, 8, 1024);
   if (props.machineImage) checkMachineImage(scope, props.machineImage);
 
+  const volumeKey = createVolumeKey(scope);
   const role = createInstanceRole(scope);
   const securityGroup = createInstanceSecurityGroup(scope, props.vpc, props.description);
   const userData = ec2.UserData.forLinux();
@@ -87,12 +88,24 @@ export function createFleet(scope: Construct, props: FleetProps): Fleet {
     securityGroup,
     userData,
     rootVolumeGiB,
+    volumeKey,
   });
-  const autoScalingGroup = createAutoScalingGroup(scope, props, launchTemplate, capacities);
+  const autoScalingGroup = createAutoScalingGroup(scope, {
+    vpc: props.vpc,
+    vpcSubnets: props.vpcSubnets,
+    launchTemplate,
+    instanceType: props.instanceType,
+    capacities,
+    notificationTopic: props.notificationTopic,
+    spot: props.spot,
+  });
+  if (props.offHoursSchedule) {
+    addOffHoursSchedule(scope, autoScalingGroup, props.offHoursSchedule.schedule, capacities, props.offHoursSchedule.source);
+  }
   userData.addSignalOnExitCommand(autoScalingGroup);
   launchTemplate.node.addValidation({ validate: () => checkUserDataSize(launchTemplate, userData, props.sizeHint) });
 
-  return { role, securityGroup, launchTemplate, autoScalingGroup, userData };
+  return { role, securityGroup, launchTemplate, autoScalingGroup, userData, volumeKey };
 }
 
 /** The capacities as literals, in range and in order (they shape the rolling update's MinInstancesInService). */
@@ -161,6 +174,7 @@ interface LaunchTemplateParts {
   readonly securityGroup: ec2.ISecurityGroup;
   readonly userData: ec2.UserData;
   readonly rootVolumeGiB: number;
+  readonly volumeKey: kms.IKey;
 }
 
 function createLaunchTemplate(scope: Construct, parts: LaunchTemplateParts): ec2.LaunchTemplate {
@@ -179,6 +193,7 @@ function createLaunchTemplate(scope: Construct, parts: LaunchTemplateParts): ec2
       deviceName: '/dev/xvda',
       volume: ec2.BlockDeviceVolume.ebs(parts.rootVolumeGiB, {
         encrypted: true,
+        kmsKey: parts.volumeKey,
         volumeType: ec2.EbsDeviceVolumeType.GP3,
         deleteOnTermination: true,
       }),
@@ -186,35 +201,10 @@ function createLaunchTemplate(scope: Construct, parts: LaunchTemplateParts): ec2
   });
 }
 
-function createAutoScalingGroup(
-  scope: Construct, props: FleetProps, launchTemplate: ec2.LaunchTemplate, capacities: Capacities,
-): autoscaling.AutoScalingGroup {
-  return new autoscaling.AutoScalingGroup(scope, 'AutoScalingGroup', {
-    vpc: props.vpc,
-    vpcSubnets: props.vpcSubnets,
-    launchTemplate,
-    minCapacity: capacities.min,
-    maxCapacity: capacities.max,
-    desiredCapacity: capacities.desired,
-    healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
-      additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
-      gracePeriod: Duration.minutes(5),
-    }),
-    signals: autoscaling.Signals.waitForMinCapacity({ timeout: SIGNAL_TIMEOUT }),
-    updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
-      maxBatchSize: 1,
-      minInstancesInService: Math.max(0, Math.min(capacities.min, capacities.max - 1)),
-      waitOnResourceSignals: true,
-      pauseTime: SIGNAL_TIMEOUT,
-    }),
-    groupMetrics: [autoscaling.GroupMetrics.all()],
-    notifications: [{ topic: props.notificationTopic }],
-  });
-}
-
 /**
  * Creates a bucket for load balancer access logs: SSE-S3 (the only encryption ALB log delivery
- * supports), versioned, public access blocked, TLS 1.2+ only, objects expired after `expirationDays`.
+ * supports), versioned, public access blocked, TLS 1.2+ only, objects expired after `expirationDays`,
+ * moved to cheaper storage classes before that (see `accessLogTransitions`).
  */
 export function createAccessLogBucket(scope: Construct, expirationDays: number, source = 'accessLogExpirationDays'): s3.Bucket {
   checkIntRange(scope, source, expirationDays, 1, 3650);
@@ -227,6 +217,7 @@ export function createAccessLogBucket(scope: Construct, expirationDays: number, 
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
     lifecycleRules: [{
       expiration: Duration.days(expirationDays),
+      transitions: accessLogTransitions(expirationDays),
       noncurrentVersionExpiration: Duration.days(7),
       abortIncompleteMultipartUploadAfter: Duration.days(1),
     }],
@@ -236,6 +227,19 @@ export function createAccessLogBucket(scope: Construct, expirationDays: number, 
   acknowledge(bucket, 'accessLogBucketNoServerAccessLogs');
   acknowledge(bucket, 'logBucketReplication');
   return bucket;
+}
+
+/**
+ * The storage-class transitions of access logs kept `expirationDays`: Standard-IA after 30 days
+ * (S3's minimum age for it) when they are kept longer than that, and Glacier Instant Retrieval
+ * after 90 days when they are kept at least 180 days (90 days there, its minimum storage duration).
+ * S3 moves no object under 128 KB (its default size filter), so small log files stay in Standard.
+ */
+export function accessLogTransitions(expirationDays: number): s3.Transition[] {
+  return [
+    ...(expirationDays > 30 ? [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) }] : []),
+    ...(expirationDays >= 180 ? [{ storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(90) }] : []),
+  ];
 }
 
 /**

@@ -4,6 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
@@ -11,13 +12,17 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { checkBootHooks, renderBootHooks } from './boot-hooks';
+import { SYSTEM_LOG_PATH } from './cloudwatch-agent';
 import { acknowledge } from './compliance';
-import { createAccessLogBucket, createFleet, createNotificationTopic } from './fleet';
+import { createAccessLogBucket, createFleet, createNotificationTopic, FleetProps } from './fleet';
+import { addTelemetryPolicy, createInstanceTelemetry, InstanceLogSource, InstanceTelemetry } from './instance-telemetry';
 import { createFront } from './load-balancer';
 import { ManagedPolicyRole } from './managed-policy-role';
 import { propOrPreset, Sourced } from './resolve';
-import { checkIntRange } from './validation';
+import { BootFile } from './shell';
+import { checkIntRange, invalid } from './validation';
 import { FleetTierOptions } from '../fleet/fleet-tier-options';
+import { OffHoursSchedule } from '../fleet/off-hours-schedule';
 
 /**
  * The preset values the builder reads: the fields of `PresetValues` it needs (typed here so that
@@ -32,6 +37,9 @@ export interface FleetPresetValues {
   readonly appMaxCapacity: number;
   readonly loadBalancerDeletionProtection: boolean;
   readonly flowLogRetention: logs.RetentionDays;
+  readonly logRetention?: logs.RetentionDays;
+  readonly spotInstances?: boolean;
+  readonly offHoursSchedule?: OffHoursSchedule;
 }
 
 /** What one of the two load-balanced fleet tiers is built from. */
@@ -64,6 +72,8 @@ export interface LoadBalancedFleetProps {
   readonly healthCheckPath: string;
   /** Paths the tier's boot steps write: boot hook files must not use them. */
   readonly reservedPaths: string[];
+  /** The files of the instances the CloudWatch agent ships (besides the system log), and the tier's extra telemetry files. */
+  readonly telemetry: { readonly logSources: InstanceLogSource[]; readonly files?: BootFile[] };
   /**
    * Called once the instance fleet exists and before the access-log bucket and the load balancer
    * are created (`loadBalancer` and the fields after it are not set yet): wiring of the instances
@@ -93,6 +103,10 @@ export class LoadBalancedFleet {
   public readonly webAcl?: wafv2.CfnWebACL;
   /** The instances' security group, default port the target port. */
   public readonly instanceConnections: ec2.Connections;
+  /** The instances' log groups (by source id: 'System' and the tier's) and the agent's configuration. */
+  public readonly telemetry: InstanceTelemetry;
+  /** The customer managed key of the instances' EBS volumes. */
+  public readonly volumeKey: kms.IKey;
 
   constructor(scope: Construct, props: LoadBalancedFleetProps) {
     const options = props.options;
@@ -101,7 +115,14 @@ export class LoadBalancedFleet {
     checkBootHooks(scope, 'bootHooks', options.bootHooks, props.reservedPaths);
 
     this.notificationTopic = options.notificationTopic ?? createNotificationTopic(scope);
-    const fleet = createFleet(scope, fleetProps(props, this.notificationTopic));
+    this.telemetry = createInstanceTelemetry(scope, {
+      logSources: [{ id: 'System', filePath: SYSTEM_LOG_PATH }, ...props.telemetry.logSources],
+      files: props.telemetry.files,
+      retention: options.logRetention ?? props.preset.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    const fleet = createFleet(scope, fleetProps(scope, props, this.notificationTopic, this.telemetry.commands));
+    addTelemetryPolicy(fleet.role, this.telemetry);
+    this.volumeKey = fleet.volumeKey;
     this.role = fleet.role;
     this.instanceSecurityGroup = fleet.securityGroup;
     this.launchTemplate = fleet.launchTemplate;
@@ -183,8 +204,11 @@ export class LoadBalancedFleet {
   }
 }
 
-/** The fleet's props: capacities and instance type over the preset, the boot hooks around the tier's steps. */
-function fleetProps(props: LoadBalancedFleetProps, notificationTopic: sns.ITopic) {
+/**
+ * The fleet's props: capacities, instance type and cost controls over the preset, the boot hooks
+ * around the telemetry and the tier's steps.
+ */
+function fleetProps(scope: Construct, props: LoadBalancedFleetProps, notificationTopic: sns.ITopic, telemetryCommands: string[]): FleetProps {
   const { options, preset, tier } = props;
   const minCapacity = propOrPreset('minCapacity', options.minCapacity, preset, tier === 'web' ? 'webMinCapacity' : 'appMinCapacity');
   const maxCapacity = propOrPreset('maxCapacity', options.maxCapacity, preset, tier === 'web' ? 'webMaxCapacity' : 'appMaxCapacity');
@@ -198,9 +222,28 @@ function fleetProps(props: LoadBalancedFleetProps, notificationTopic: sns.ITopic
     maxCapacity: maxCapacity.value,
     capacitySources: { min: minCapacity.source, max: maxCapacity.source },
     machineImage: options.machineImage,
-    commands: [...hooks.before, ...props.commands, ...hooks.after],
+    commands: [...hooks.before, ...telemetryCommands, ...props.commands, ...hooks.after],
     description: props.fleetDescription,
     sizeHint: hasHooks ? `${props.sizeHint}, or smaller bootHooks` : props.sizeHint,
     notificationTopic,
+    ...costControls(scope, options, preset),
+  };
+}
+
+/** Spot and the off-hours schedule: the tier's options over the preset's. */
+function costControls(scope: Construct, options: FleetTierOptions, preset: FleetPresetValues): Pick<FleetProps, 'spot' | 'offHoursSchedule'> {
+  const spot = propOrPreset('spot', options.spot, preset, 'spotInstances');
+  const onDemandBaseCapacity = options.onDemandBaseCapacity ?? 0;
+  checkIntRange(scope, 'onDemandBaseCapacity', onDemandBaseCapacity, 0, 100);
+  if (options.onDemandBaseCapacity !== undefined && spot.value !== true) {
+    invalid(scope, 'onDemandBaseCapacity', options.onDemandBaseCapacity, `needs spot instances (${spot.source} is ${spot.value ?? false})`);
+  }
+  const schedule = propOrPreset('offHoursSchedule', options.offHoursSchedule, preset, 'offHoursSchedule');
+  if (schedule.value !== undefined && !(schedule.value instanceof OffHoursSchedule)) {
+    invalid(scope, schedule.source, schedule.value, 'must be an OffHoursSchedule, e.g. OffHoursSchedule.weekdays()');
+  }
+  return {
+    spot: spot.value === true ? { onDemandBaseCapacity } : undefined,
+    offHoursSchedule: schedule.value?.schedule ? { schedule: schedule.value.schedule, source: schedule.source } : undefined,
   };
 }

@@ -123,4 +123,13 @@ export interface WebTierProps extends WebTierOptions {
    * @default - the VPC's private subnets with egress
    */
   readonly instanceSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The load balancer is fronted by CloudFront (`EdgeDistribution`): its listeners are not opened to
+   * the internet (the distribution admits CloudFront's origin-facing addresses) and no alias record
+   * is created for `domainName` (the distribution's record takes the name).
+   *
+   * @default false
+   */
+  readonly behindCloudFront?: boolean;
 }

@@ -5,6 +5,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -15,7 +16,9 @@ import { renderNginxConfig } from './nginx-config';
 import { resolveWebSettings, validateWebProps, WEB_RESERVED_PATHS, WebSettings } from './web-settings';
 import { WebTierProps } from './web-tier-props';
 import { HttpOnlyPolicy } from '../preset/preset';
+import { nginxLogPaths } from '../private/cloudwatch-agent';
 import { acknowledge } from '../private/compliance';
+import { InstanceLogSource } from '../private/instance-telemetry';
 import { LoadBalancedFleet } from '../private/load-balanced-fleet';
 import { addAliasRecord, certificateFor } from '../private/load-balancer';
 
@@ -63,6 +66,11 @@ export class WebTier extends Construct {
   public readonly webAcl?: wafv2.CfnWebACL;
   /** The topic receiving Auto Scaling notifications. */
   public readonly notificationTopic: sns.ITopic;
+  /**
+   * The log groups the instances' CloudWatch agent writes: `System` (/var/log/messages),
+   * `NginxAccess` and `NginxError` (the files the NGINX configuration names).
+   */
+  public readonly instanceLogGroups: { [id: string]: logs.ILogGroup };
 
   private readonly fleet: LoadBalancedFleet;
 
@@ -94,18 +102,20 @@ export class WebTier extends Construct {
     this.loadBalancer = this.fleet.loadBalancer;
     this.targetGroup = this.fleet.targetGroup;
     this.webAcl = this.fleet.webAcl;
+    this.instanceLogGroups = { ...this.fleet.telemetry.logGroups };
     // Exactly the site object, nothing else in the assets bucket.
     if (site) this.fleet.grantAssetRead(site);
-    acknowledge(this.fleet.loadBalancerSecurityGroup, 'publicLoadBalancerOpen');
+    const open = !(props.behindCloudFront ?? false);
+    if (open) acknowledge(this.fleet.loadBalancerSecurityGroup, 'publicLoadBalancerOpen');
 
-    this.listener = this.addListeners(settings.sslPolicy);
+    this.listener = this.addListeners(settings.sslPolicy, open);
     this.loadBalancerConnections = new ec2.Connections({
       securityGroups: [this.fleet.loadBalancerSecurityGroup],
       defaultPort: ec2.Port.tcp(this.httpsEnabled ? 443 : 80),
     });
     this.autoScalingGroup.scaleOnRequestCount('RequestScaling', { targetRequestsPerMinute: settings.requestsPerTargetPerMinute });
 
-    addAliasRecord(this, this.loadBalancer, props.domainName, props.hostedZone);
+    if (open) addAliasRecord(this, this.loadBalancer, props.domainName, props.hostedZone);
     const host = props.domainName ?? this.loadBalancer.loadBalancerDnsName;
     this.siteUrl = this.httpsEnabled ? `https://${host}` : Fn.join('', ['http://', host]);
     new CfnOutput(this, 'SiteUrl', { value: this.siteUrl, description: 'URL of the site' });
@@ -168,16 +178,17 @@ export class WebTier extends Construct {
       targetPort: 80,
       healthCheckPath: settings.healthCheckPath,
       reservedPaths: WEB_RESERVED_PATHS,
+      telemetry: { logSources: nginxLogSources(this.nginxConfig) },
     });
   }
 
   /** HTTPS forwarding to the instances with HTTP redirecting to it, or HTTP only without a certificate. */
-  private addListeners(sslPolicy: elbv2.SslPolicy): elbv2.ApplicationListener {
+  private addListeners(sslPolicy: elbv2.SslPolicy, open: boolean): elbv2.ApplicationListener {
     if (!this.certificate) {
       const httpOnly = this.loadBalancer.addListener('HttpListener', {
         port: 80,
         protocol: elbv2.ApplicationProtocol.HTTP,
-        open: true,
+        open,
         defaultTargetGroups: [this.targetGroup],
       });
       acknowledge(httpOnly, 'httpOnlyChosen');
@@ -188,13 +199,13 @@ export class WebTier extends Construct {
       protocol: elbv2.ApplicationProtocol.HTTPS,
       certificates: [this.certificate],
       sslPolicy,
-      open: true,
+      open,
       defaultTargetGroups: [this.targetGroup],
     });
     const redirect = this.loadBalancer.addListener('HttpListener', {
       port: 80,
       protocol: elbv2.ApplicationProtocol.HTTP,
-      open: true,
+      open,
       defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
     });
     acknowledge(redirect, 'httpRedirectListener');
@@ -210,4 +221,11 @@ export class WebTier extends Construct {
       Annotations.of(this).addWarningV2('cdk-three-tier:httpOnly', message);
     }
   }
+}
+
+/** The access and error logs the rendered NGINX configuration writes, as the agent's log sources. */
+export function nginxLogSources(nginxConfig: string): InstanceLogSource[] {
+  const paths = nginxLogPaths(nginxConfig);
+  const sources = (id: string, files: string[]) => files.map((filePath, i) => ({ id: i === 0 ? id : `${id}${i + 1}`, filePath }));
+  return [...sources('NginxAccess', paths.accessLogs), ...sources('NginxError', paths.errorLogs)];
 }

@@ -63,7 +63,9 @@ export function securityGroupPlacement(template: Template): Map<string, Set<Zone
     const p = r.Properties ?? {};
     switch (r.Type) {
       case 'AWS::AutoScaling::AutoScalingGroup': {
-        const lt = resources[refId(p.LaunchTemplate?.LaunchTemplateId)!];
+        // On-demand groups name their launch template; spot groups name it in their mixed instances policy.
+        const spec = p.LaunchTemplate ?? p.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+        const lt = resources[refId(spec?.LaunchTemplateId)!];
         place(lt?.Properties.LaunchTemplateData, p.VPCZoneIdentifier);
         break;
       }

@@ -11,6 +11,7 @@ import { join } from 'path';
 import { runTests, TestCase } from './harness';
 import { PythonApi } from './python';
 import { LocalStack, STORE_APP_DIR } from './stack';
+import { agentLogTests } from './tests/agent-logs';
 import { apiTests } from './tests/api';
 import { browserTests } from './tests/browser';
 import { CONCURRENCY_DB, concurrencyTests } from './tests/concurrency';
@@ -49,6 +50,7 @@ async function main(): Promise<number> {
   try {
     const tests: TestCase[] = [
       ...apiTests(stack),
+      ...agentLogTests(stack),
       ...databaseUserTests(stack),
       ...browserTests(stack),
       ...concurrencyTests(stack),

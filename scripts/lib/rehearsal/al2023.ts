@@ -100,6 +100,74 @@ export const AL2023_CFN_SIGNAL = '/opt/aws/bin/cfn-signal';
 /** The system CA bundle (what NGINX verifies the internal load balancer's certificate with). */
 export const AL2023_CA_BUNDLE = '/etc/pki/tls/certs/ca-bundle.crt';
 
+/** Where the amazon-cloudwatch-agent package installs the agent, its control script and its configuration. */
+export const AL2023_CLOUDWATCH_AGENT = {
+  home: '/opt/aws/amazon-cloudwatch-agent',
+  ctl: '/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl',
+  config: '/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json',
+};
+
+/** Paths of AL2023's rsyslog package. */
+export const AL2023_RSYSLOG = {
+  binary: '/usr/sbin/rsyslogd',
+  config: '/etc/rsyslog.conf',
+  configDirectory: '/etc/rsyslog.d',
+  sysconfig: '/etc/sysconfig/rsyslog',
+  workDirectory: '/var/lib/rsyslog',
+  unit: '/usr/lib/systemd/system/rsyslog.service',
+  systemLog: '/var/log/messages',
+};
+
+/**
+ * The rsyslog unit of AL2023's package (Fedora's, from which AL2023 builds it): rsyslogd in the
+ * foreground, Type=notify, options from /etc/sysconfig/rsyslog.
+ */
+export const AL2023_RSYSLOG_UNIT = [
+  '[Unit]',
+  'Description=System Logging Service',
+  'Documentation=man:rsyslogd(8)',
+  'Documentation=https://www.rsyslog.com/doc/',
+  'Wants=network.target network-online.target',
+  'After=network.target network-online.target',
+  '',
+  '[Service]',
+  'Type=notify',
+  `EnvironmentFile=-${AL2023_RSYSLOG.sysconfig}`,
+  `ExecStart=${AL2023_RSYSLOG.binary} -n $SYSLOGD_OPTIONS`,
+  'ExecReload=/bin/kill -HUP $MAINPID',
+  'UMask=0066',
+  'StandardOutput=null',
+  'Restart=on-failure',
+  'LimitNOFILE=16384',
+  '',
+  '[Install]',
+  'WantedBy=multi-user.target',
+  '',
+].join('\n');
+
+/**
+ * The rsyslog configuration of AL2023's package (Fedora's, without its comments and the commented-out
+ * parts): the journal read by imjournal, the local socket off, /etc/rsyslog.d/*.conf included before
+ * the rules, the system log in /var/log/messages. Fedora's current file also gives imjournal
+ * `FileCreateMode="0644"` (its state file's mode), which Debian 12's rsyslogd (8.2302) refuses as an
+ * unknown parameter: left out here.
+ */
+export const AL2023_RSYSLOG_CONFIG = [
+  `global(workDirectory="${AL2023_RSYSLOG.workDirectory}")`,
+  'module(load="builtin:omfile" Template="RSYSLOG_TraditionalFileFormat")',
+  'module(load="imuxsock" SysSock.Use="off")',
+  'module(load="imjournal" UsePid="system" StateFile="imjournal.state")',
+  `include(file="${AL2023_RSYSLOG.configDirectory}/*.conf" mode="optional")`,
+  `*.info;mail.none;authpriv.none;cron.none ${AL2023_RSYSLOG.systemLog}`,
+  'authpriv.* /var/log/secure',
+  'mail.* -/var/log/maillog',
+  'cron.* /var/log/cron',
+  '*.emerg :omusrmsg:*',
+  'uucp,news.crit /var/log/spooler',
+  'local7.* /var/log/boot.log',
+  '',
+].join('\n');
+
 /** Every package a boot script may install, by AL2023 name. */
 export const AL2023_PACKAGES: Al2023Package[] = [
   {
@@ -112,6 +180,18 @@ export const AL2023_PACKAGES: Al2023Package[] = [
     debianPackages: ['nginx'],
     installs: `the nginx user and group (home ${AL2023_NGINX.home}, shell ${AL2023_NGINX.shell}), ${AL2023_NGINX.unit}, `
       + `${AL2023_NGINX.logDirectory} and ${AL2023_NGINX.home}/tmp`,
+  },
+  {
+    name: 'amazon-cloudwatch-agent',
+    debianPackages: [],
+    installs: `the CloudWatch agent in ${AL2023_CLOUDWATCH_AGENT.home}; here only ${AL2023_CLOUDWATCH_AGENT.ctl}, the agent control `
+      + 'stand-in (validates the configuration it is given and records what it would run; no agent runs)',
+  },
+  {
+    name: 'rsyslog',
+    debianPackages: ['rsyslog'],
+    installs: `${AL2023_RSYSLOG.unit}, ${AL2023_RSYSLOG.config}, ${AL2023_RSYSLOG.sysconfig} (AL2023's, in place of Debian's) `
+      + `and ${AL2023_RSYSLOG.workDirectory}; ${AL2023_RSYSLOG.binary} is Debian's rsyslogd`,
   },
   {
     name: 'unzip',

@@ -1,9 +1,11 @@
 /* eslint-disable no-bitwise */ // file modes are bit fields
 import * as fs from 'fs';
+import { dirname } from 'path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { AL2023_CFN_SIGNAL, AL2023_NGINX } from './al2023';
+import { AL2023_CFN_SIGNAL, AL2023_CLOUDWATCH_AGENT, AL2023_NGINX, AL2023_RSYSLOG } from './al2023';
 import { libsystemdShared, ListedFile, RehearsedInstance } from './instance';
 import { APP_PATHS } from '../../../src/app/boot';
+import { AGENT_PATHS, renderAgentConfig } from '../../../src/private/cloudwatch-agent';
 import { WEB_PATHS } from '../../../src/web/boot';
 
 /**
@@ -272,6 +274,51 @@ export function checkSignal(instance: RehearsedInstance, stackName: string, auto
   return problems;
 }
 
+/**
+ * The CloudWatch agent's configuration the boot writes is byte for byte what `renderAgentConfig`
+ * renders for the tier's files (in this order), each shipped to its own log group of the stack
+ * (`logGroupNames`: their physical names); the agent's control script loaded it, once, and found it
+ * valid.
+ */
+export function checkAgentConfig(instance: RehearsedInstance, files: IntendedFile[], filePaths: string[], logGroupNames: Set<string>): string[] {
+  const written = files.find((f) => f.path === AGENT_PATHS.config);
+  if (!written) return [`the user data writes no ${AGENT_PATHS.config}`];
+  const problems: string[] = [];
+  let collected: Array<{ file_path: string; log_group_name: string }> = [];
+  try {
+    collected = JSON.parse(written.content.toString('utf8')).logs.logs_collected.files.collect_list;
+  } catch (e) {
+    return [`${AGENT_PATHS.config} is not the agent configuration the library renders: ${(e as Error).message}`];
+  }
+  const groupOf = new Map(collected.map((c) => [c.file_path, c.log_group_name]));
+  if (JSON.stringify(collected.map((c) => c.file_path)) !== JSON.stringify(filePaths)) {
+    problems.push(`ships ${JSON.stringify(collected.map((c) => c.file_path))}, intended ${JSON.stringify(filePaths)}`);
+  }
+  for (const [file, group] of groupOf) if (!logGroupNames.has(group)) problems.push(`${file} goes to ${group}, which is no log group of the stack`);
+  if (new Set(groupOf.values()).size !== groupOf.size) problems.push('two files go to the same log group');
+  const rendered = renderAgentConfig({ logFiles: filePaths.map((filePath) => ({ filePath, logGroupName: groupOf.get(filePath) ?? '' })) });
+  if (!written.content.equals(Buffer.from(rendered, 'utf8'))) problems.push(`${AGENT_PATHS.config}: the user data writes other bytes than renderAgentConfig produces`);
+  if (AGENT_PATHS.ctl !== AL2023_CLOUDWATCH_AGENT.ctl) problems.push(`the boot runs ${AGENT_PATHS.ctl}; the package installs ${AL2023_CLOUDWATCH_AGENT.ctl}`);
+  const calls = (instance.shareFile('cloudwatch-agent.jsonl') ?? '').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  if (calls.length !== 1) problems.push(`the agent's control script ran ${calls.length} times (expected once)`);
+  for (const c of calls) {
+    if (c.code !== 0) problems.push(`amazon-cloudwatch-agent-ctl ${c.argv.join(' ')}: exit ${c.code}: ${(c.problems ?? []).join('; ')}`);
+    else if (c.configFile !== AGENT_PATHS.config || !c.argv.includes('-s')) problems.push(`amazon-cloudwatch-agent-ctl ${c.argv.join(' ')}: not the written configuration, or the agent is not started (-s)`);
+  }
+  return problems;
+}
+
+/** rsyslog runs, started by its unit, and rsyslogd accepts its configuration (with every rule in /etc/rsyslog.d). */
+export function checkRsyslog(instance: RehearsedInstance): string[] {
+  const problems: string[] = [];
+  const record = unitRecord(instance, 'rsyslog.service');
+  if (!record?.enabled) problems.push('rsyslog.service is not enabled');
+  if (record?.state !== 'active') problems.push(`rsyslog.service is ${record?.state ?? 'not started'}`);
+  const check = instance.exec([AL2023_RSYSLOG.binary, '-N1', '-f', AL2023_RSYSLOG.config]);
+  if (check.status !== 0) problems.push(`rsyslogd -N1: exit ${check.status}: ${`${check.stdout}${check.stderr}`.trim().split('\n').slice(-5).join(' | ')}`);
+  return problems;
+}
+
 /** A path the boot may write, and why. */
 export interface AllowedWrite {
   readonly pattern: RegExp;
@@ -285,6 +332,16 @@ const COMMON_WRITES: AllowedWrite[] = [
   { pattern: /^\/etc\/systemd\/system\/[a-z.-]+\.target\.wants$/, why: 'systemctl enable' },
   { pattern: new RegExp(`^${AL2023_CFN_SIGNAL.replace(/\//g, '\\/')}$|^\\/opt\\/aws(\\/bin)?$`), why: 'dnf install aws-cfn-bootstrap' },
   { pattern: /^\/run\/systemd(\/systemd-units-load)?$/, why: 'systemd-analyze verify (run by the systemctl stand-in)' },
+  { pattern: /^\/opt\/aws\/amazon-cloudwatch-agent(\/(bin|etc)(\/[a-z.-]+)?)?$/, why: 'dnf install amazon-cloudwatch-agent (the control script) and the agent\'s configuration' },
+  {
+    pattern: new RegExp(`^(${[AL2023_RSYSLOG.unit, AL2023_RSYSLOG.config, AL2023_RSYSLOG.sysconfig, AL2023_RSYSLOG.configDirectory, '/etc/sysconfig']
+      .map((p) => p.replace(/[./]/g, (c) => `\\${c}`)).join('|')})$`),
+    why: 'dnf install rsyslog: the package\'s unit, configuration and options',
+  },
+  { pattern: /^\/var\/lib\/rsyslog(\/.*)?$/, why: 'dnf install rsyslog (its work directory), rsyslog\'s journal position' },
+  { pattern: /^\/var\/log\/(messages|secure|maillog|cron|spooler|boot\.log)$/, why: 'rsyslog: the files of AL2023\'s configuration' },
+  { pattern: /^\/run\/rsyslogd\.pid$/, why: 'rsyslogd\'s PID file' },
+  { pattern: /^\/var\/cache\/man(\/[a-z0-9]+)?(\/[a-z0-9_.-]+\.[0-9]\.gz)?$/, why: 'systemd-analyze verify reads the man pages of a unit\'s Documentation= (rsyslog\'s); man caches them' },
 ];
 
 /** What the web tier's boot may write. */
@@ -305,6 +362,8 @@ export const APP_WRITES: AllowedWrite[] = [
   { pattern: new RegExp(`^${APP_PATHS.appDirectory.replace(/\//g, '\\/')}(\\/.*)?$`), why: 'the app' },
   { pattern: new RegExp(`^${APP_PATHS.configDirectory.replace(/\//g, '\\/')}(\\/.*)?$`), why: 'the environment file and start script' },
   { pattern: new RegExp(`^${APP_PATHS.unit.replace(/\//g, '\\/')}$`), why: 'the app\'s unit' },
+  { pattern: new RegExp(`^(${[APP_PATHS.rsyslogRule, APP_PATHS.logrotate].join('|').replace(/[./]/g, (c) => `\\${c}`)})$`), why: 'the rsyslog rule and logrotate file of the API\'s log' },
+  { pattern: new RegExp(`^${dirname(APP_PATHS.logFile).replace(/\//g, '\\/')}(\\/.*)?$`), why: 'the API\'s log (rsyslog creates it)' },
   { pattern: /^\/usr\/bin\/node-[0-9]+$/, why: 'dnf install nodejs<major>: the versioned binary' },
   { pattern: /^\/usr\/bin\/python3\.[0-9]+$/, why: 'dnf install python3 / python3.<minor>: the versioned interpreter' },
   { pattern: /^\/usr\/local\/bin\/node$/, why: 'the boot links node to the installed version' },

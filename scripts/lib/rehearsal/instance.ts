@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  AL2023_CFN_SIGNAL, AL2023_NGINX, AL2023_NGINX_UNIT, AL2023_PACKAGES,
+  AL2023_CFN_SIGNAL, AL2023_CLOUDWATCH_AGENT, AL2023_NGINX, AL2023_NGINX_UNIT, AL2023_PACKAGES, AL2023_RSYSLOG, AL2023_RSYSLOG_CONFIG,
+  AL2023_RSYSLOG_UNIT,
 } from './al2023';
 import { AWS_ENDPOINT_ADDRESS, AWS_ENDPOINT_PORT, MetadataIdentity, RehearsalNetwork } from './network';
 import { findExecutable } from '../tools';
@@ -87,6 +88,10 @@ function facts(): object {
     nginx: AL2023_NGINX,
     nginxUnit: AL2023_NGINX_UNIT,
     cfnSignal: AL2023_CFN_SIGNAL,
+    cloudwatchAgent: AL2023_CLOUDWATCH_AGENT,
+    rsyslog: AL2023_RSYSLOG,
+    rsyslogUnit: AL2023_RSYSLOG_UNIT,
+    rsyslogConfig: AL2023_RSYSLOG_CONFIG,
     libsystemdShared: libsystemdShared(),
   };
 }
@@ -114,6 +119,7 @@ export class RehearsedInstance {
     fs.writeFileSync(path.join(share, 'bin', 'dnf'), script('dnf.js'), { mode: 0o755 });
     fs.writeFileSync(path.join(share, 'bin', 'systemctl'), script('systemctl.js'), { mode: 0o755 });
     fs.writeFileSync(path.join(share, 'bin', 'cfn-signal'), script('cfn-signal.js'), { mode: 0o755 });
+    fs.writeFileSync(path.join(share, 'bin', 'amazon-cloudwatch-agent-ctl'), script('amazon-cloudwatch-agent-ctl.js'), { mode: 0o755 });
     fs.copyFileSync(systemdEnvParser(), path.join(share, 'bin', 'systemd-env-parse'));
     fs.chmodSync(path.join(share, 'bin', 'systemd-env-parse'), 0o755);
     // The real AWS CLI, pointed at the emulator through the VPC. AWS CLI v2 on an instance takes

@@ -1,12 +1,13 @@
 import { Clients } from '../aws';
 import {
-  APP_WRITES, checkEnvironmentFile, checkFiles, checkNginx, checkRenderers, checkSeed, checkService, checkSignal, checkUnits,
-  checkWrites, IntendedFile, intendedFiles, parseEnvironmentFile, unitRecord, WEB_WRITES,
+  APP_WRITES, checkAgentConfig, checkEnvironmentFile, checkFiles, checkNginx, checkRenderers, checkRsyslog, checkSeed, checkService, checkSignal,
+  checkUnits, checkWrites, IntendedFile, intendedFiles, parseEnvironmentFile, unitRecord, WEB_WRITES,
 } from './checks';
 import { RehearsedInstance } from './instance';
 import { MetadataIdentity, RehearsalNetwork } from './network';
 import { fleetsOf, resolvedUserData, TemplateFleet, tokenValuesFromStack, TokenValues, userDataNode } from './resolve';
-import { APP_PATHS, renderAppUnit, renderStartScript } from '../../../src/app/boot';
+import { APP_PATHS, renderAppLogrotate, renderAppLogRule, renderAppUnit, renderStartScript } from '../../../src/app/boot';
+import { nginxLogPaths, SYSTEM_LOG_PATH } from '../../../src/private/cloudwatch-agent';
 import { RERESOLVE_SERVICE, RERESOLVE_TIMER, WEB_PATHS } from '../../../src/web/boot';
 
 /**
@@ -145,6 +146,8 @@ export async function rehearsePlatform(o: PlatformRehearsalOptions): Promise<Pla
   const intended = (f: FleetLayout) => resolvedUserData(o.template, f.launchTemplateId, values);
   const script = (f: FleetLayout) => (o.breakUserData ? o.breakUserData(f.tier, intended(f)) : intended(f));
   const appLbDns = values.getAtts[`${layout.app.loadBalancerId}.DNSName`];
+  // The physical names of the stack's log groups: where the agents may ship files.
+  const logGroups = new Set(Object.entries<any>(o.template.Resources).filter(([, r]) => r.Type === 'AWS::Logs::LogGroup').map(([id]) => values.refs[id]));
   const instances: { web?: RehearsedInstance; app?: RehearsedInstance } = {};
   // The app instance is the first one linked to the VPC: the internal load balancer forwards to it.
   const network = await RehearsalNetwork.start({
@@ -163,7 +166,7 @@ export async function rehearsePlatform(o: PlatformRehearsalOptions): Promise<Pla
     if (o.only !== 'web') {
       instances.app = await RehearsedInstance.boot({ name: `${o.name} app`, userData: script(layout.app), network, identity: identity('app', ++instanceCounter) });
       if (instances.app.address !== RehearsalNetwork.instanceAddress(0)) throw new Error('the app instance did not get the load balancer\'s target address');
-      app = await checkApp(o, layout.app, instances.app, intended(layout.app));
+      app = await checkApp(o, layout.app, instances.app, intended(layout.app), logGroups);
     }
     if (o.only !== 'app') {
       instances.web = await RehearsedInstance.boot({
@@ -173,7 +176,7 @@ export async function rehearsePlatform(o: PlatformRehearsalOptions): Promise<Pla
         identity: identity('web', ++instanceCounter),
         hosts: appLbDns ? { [appLbDns]: APP_LOAD_BALANCER_ADDRESS } : {},
       });
-      web = await checkWeb(o, layout.web, instances.web, intended(layout.web));
+      web = await checkWeb(o, layout.web, instances.web, intended(layout.web), logGroups);
     }
     const platform: CheckOutcome[] = [];
     if (instances.app && instances.web) {
@@ -212,13 +215,18 @@ function exitCheck(instance: RehearsedInstance): CheckOutcome {
   return { name: 'the user data exits 0', problems: instance.exitCode === 0 ? [] : [`exit ${instance.exitCode}; last output:\n${tail}`] };
 }
 
-async function checkApp(o: PlatformRehearsalOptions, f: FleetLayout, instance: RehearsedInstance, intendedUserData: string): Promise<FleetOutcome> {
+async function checkApp(
+  o: PlatformRehearsalOptions, f: FleetLayout, instance: RehearsedInstance, intendedUserData: string, logGroups: Set<string>,
+): Promise<FleetOutcome> {
   const files = intendedFiles(intendedUserData);
   const checks: CheckOutcome[] = [exitCheck(instance)];
   checks.push({ name: 'every file the user data writes is on the instance, byte for byte, with its owner and mode', problems: checkFiles(instance, files) });
-  const rendered: Record<string, string> = { [APP_PATHS.unit]: renderAppUnit() };
+  const rendered: Record<string, string> = {
+    [APP_PATHS.unit]: renderAppUnit(), [APP_PATHS.rsyslogRule]: renderAppLogRule(), [APP_PATHS.logrotate]: renderAppLogrotate(),
+  };
   if (o.startCommand !== undefined) rendered[APP_PATHS.startScript] = renderStartScript(o.startCommand);
-  checks.push({ name: 'the unit and start script are what the renderers produce', problems: checkRenderers(files, rendered) });
+  checks.push({ name: 'the unit, start script, rsyslog rule and logrotate file are what the renderers produce', problems: checkRenderers(files, rendered) });
+  checks.push(...telemetryChecks(instance, files, [SYSTEM_LOG_PATH, APP_PATHS.logFile], logGroups));
   checks.push({ name: 'systemd-analyze verify passes for the units', problems: checkUnits(instance, unitFiles(files)) });
   if (o.intendedEnvironment) {
     checks.push({ name: 'the env file parses with systemd\'s parser to exactly the intended values', problems: checkEnvironmentFile(instance, APP_PATHS.environmentFile, o.intendedEnvironment) });
@@ -248,7 +256,9 @@ async function checkApp(o: PlatformRehearsalOptions, f: FleetLayout, instance: R
   return outcome('app', instance, checks);
 }
 
-async function checkWeb(o: PlatformRehearsalOptions, f: FleetLayout, instance: RehearsedInstance, intendedUserData: string): Promise<FleetOutcome> {
+async function checkWeb(
+  o: PlatformRehearsalOptions, f: FleetLayout, instance: RehearsedInstance, intendedUserData: string, logGroups: Set<string>,
+): Promise<FleetOutcome> {
   const files = intendedFiles(intendedUserData);
   const checks: CheckOutcome[] = [exitCheck(instance)];
   checks.push({ name: 'every file the user data writes is on the instance, byte for byte, with its owner and mode', problems: checkFiles(instance, files) });
@@ -259,6 +269,8 @@ async function checkWeb(o: PlatformRehearsalOptions, f: FleetLayout, instance: R
   checks.push({ name: 'systemd-analyze verify passes for the units (and the nginx package\'s)', problems: checkUnits(instance, [...unitFiles(files), '/usr/lib/systemd/system/nginx.service']) });
   const config = files.find((x) => x.path === WEB_PATHS.nginxConfig);
   checks.push({ name: 'NGINX runs, started by its unit, from the written configuration', problems: config ? checkNginx(instance, config.content) : [`the user data writes no ${WEB_PATHS.nginxConfig}`] });
+  const nginxLogs = nginxLogPaths(config?.content.toString('utf8') ?? '');
+  checks.push(...telemetryChecks(instance, files, [SYSTEM_LOG_PATH, ...nginxLogs.accessLogs, ...nginxLogs.errorLogs], logGroups));
   const health = instance.httpGet(`http://127.0.0.1:${f.targetPort}${f.healthCheckPath}`);
   checks.push({ name: `NGINX answers the public load balancer's health check (${f.healthCheckPath})`, problems: health.status === 200 ? [] : [`HTTP ${health.status} ${health.error ?? ''}`] });
   const timer = unitRecord(instance, 'nginx-reresolve.timer');
@@ -266,6 +278,17 @@ async function checkWeb(o: PlatformRehearsalOptions, f: FleetLayout, instance: R
   checks.push({ name: 'one SUCCESS signal for the web Auto Scaling Group', problems: checkSignal(instance, o.stackName, f.autoScalingGroupId) });
   checks.push({ name: 'nothing written outside the web tier\'s paths, /tmp left empty', problems: checkWrites(instance, WEB_WRITES) });
   return outcome('web', instance, checks);
+}
+
+/** The CloudWatch agent's configuration (the system log and the tier's files) and rsyslog. */
+function telemetryChecks(instance: RehearsedInstance, files: IntendedFile[], shipped: string[], logGroups: Set<string>): CheckOutcome[] {
+  return [
+    {
+      name: `the agent configuration is what renderAgentConfig renders for ${shipped.join(', ')}, each to a log group of the stack, and the agent loaded it`,
+      problems: checkAgentConfig(instance, files, shipped, logGroups),
+    },
+    { name: 'rsyslog runs from its unit and accepts its configuration (rsyslogd -N1)', problems: checkRsyslog(instance) },
+  ];
 }
 
 function unitFiles(files: IntendedFile[]): string[] {

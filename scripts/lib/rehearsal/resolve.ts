@@ -136,7 +136,12 @@ export function fleetsOf(template: any): TemplateFleet[] {
   return Object.entries(resources)
     .filter(([, r]) => r.Type === 'AWS::AutoScaling::AutoScalingGroup')
     .map(([asgId, r]) => {
-      const lt = r.Properties?.LaunchTemplate?.LaunchTemplateId;
+      // On-demand fleets name it directly; spot fleets in their mixed instances policy.
+      const spec = r.Properties?.LaunchTemplate ?? r.Properties?.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+      if (r.Properties?.LaunchTemplate && r.Properties?.MixedInstancesPolicy) {
+        throw new Error(`Auto Scaling Group ${asgId} has both LaunchTemplate and MixedInstancesPolicy (CloudFormation refuses that)`);
+      }
+      const lt = spec?.LaunchTemplateId;
       const launchTemplateId = lt?.Ref;
       if (!launchTemplateId || resources[launchTemplateId]?.Type !== 'AWS::EC2::LaunchTemplate') {
         throw new Error(`Auto Scaling Group ${asgId} does not name a launch template of the template by Ref`);

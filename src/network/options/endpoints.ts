@@ -16,4 +16,8 @@ export enum InterfaceEndpointService {
   KMS = 'kms',
   /** CloudFormation (instance signals during rolling updates). */
   CLOUDFORMATION = 'cloudformation',
+  /** CloudWatch metrics (the CloudWatch agent's memory and disk metrics). */
+  CLOUDWATCH_MONITORING = 'monitoring',
+  /** EC2 API (the CloudWatch agent reads its instance's Auto Scaling group from the instance tags). */
+  EC2 = 'ec2',
 }

@@ -4,7 +4,7 @@
  * to /run/rehearsal/facts.json): its Debian counterpart must be installed on this machine (nothing
  * is downloaded), and what the AL2023 package does at install time that the boot script relies on
  * is repeated (the nginx user, the nginx unit, /usr/bin/node-<major>, /usr/bin/python3.<minor>,
- * /opt/aws/bin/cfn-signal).
+ * /opt/aws/bin/cfn-signal, the CloudWatch agent's control script, rsyslog's unit and configuration).
  * An unknown name fails the way dnf fails. Every call is logged to /run/rehearsal/dnf.log.
  */
 'use strict';
@@ -59,6 +59,21 @@ for (const pkg of packages) {
     fs.mkdirSync('/opt/aws/bin', { recursive: true });
     fs.copyFileSync('/run/rehearsal/bin/cfn-signal', facts.cfnSignal);
     fs.chmodSync(facts.cfnSignal, 0o755);
+  } else if (pkg.name === 'amazon-cloudwatch-agent') {
+    const a = facts.cloudwatchAgent;
+    fs.mkdirSync(require('path').dirname(a.ctl), { recursive: true });
+    fs.mkdirSync(require('path').dirname(a.config), { recursive: true });
+    fs.copyFileSync('/run/rehearsal/bin/amazon-cloudwatch-agent-ctl', a.ctl);
+    fs.chmodSync(a.ctl, 0o755);
+  } else if (pkg.name === 'rsyslog') {
+    // Debian's rsyslogd with AL2023's unit and configuration (which read the journal and write /var/log/messages).
+    const r = facts.rsyslog;
+    fs.writeFileSync(r.unit, facts.rsyslogUnit, { mode: 0o644 });
+    fs.writeFileSync(r.config, facts.rsyslogConfig, { mode: 0o644 });
+    fs.mkdirSync(r.configDirectory, { recursive: true });
+    fs.mkdirSync(require('path').dirname(r.sysconfig), { recursive: true });
+    fs.writeFileSync(r.sysconfig, 'SYSLOGD_OPTIONS=""\n', { mode: 0o644 });
+    fs.mkdirSync(r.workDirectory, { recursive: true, mode: 0o700 });
   } else if (pkg.name === 'nginx') {
     const n = facts.nginx;
     if (spawnSync('getent', ['group', n.group]).status !== 0) run('groupadd', ['-r', n.group]);
