@@ -27,7 +27,7 @@ function makeTopic(stack: Stack, kind: TopicKind): sns.ITopic {
 
 const budgetOf = (t: Template) => onlyResource(t, 'AWS::Budgets::Budget').properties;
 
-test.each<[PresetName, number]>([['dev', 100], ['staging', 500], ['prod', 3000]])('%s: a monthly cost budget of %i USD on the project tag', (preset, usd) => {
+test.each<[PresetName, number]>([['dev', 150], ['staging', 500], ['prod', 3000]])('%s: a monthly cost budget of %i USD on the project tag', (preset, usd) => {
   const { template } = synth({ emails: ['ops@example.com'] }, preset);
   expect(budgetOf(template).Budget).toEqual({
     BudgetType: 'COST',

@@ -12,6 +12,7 @@ import { averageOf, cronField, weeklyCron, weeklyProfile } from '../scripts/lib/
 import { CfnTemplate } from '../scripts/lib/cost/template';
 import { EXAMPLES } from '../scripts/lib/examples';
 import { README_BLOCKS } from '../scripts/lib/readme-blocks';
+import { Preset } from '../src';
 
 // --- a small price table and usage with round numbers, so every expected value is worked out by hand ---
 const src = { source: 'https://aws.amazon.com/pricing/', taken: '2026-12-02' };
@@ -300,6 +301,13 @@ describe('the examples', () => {
     const [dev, staging, prod] = estimates.map((e) => e.monthlyUsd);
     expect(staging).toBeGreaterThan(dev);
     expect(prod).toBeGreaterThan(staging);
+  });
+
+  test('each preset\'s budget is above its estimate, so a budget alert means spending beyond the plan', () => {
+    EXAMPLES.forEach((name, i) => {
+      const budget = Preset[name]().values.monthlyBudgetUsd!;
+      expect([name, estimates[i].monthlyUsd < budget * 0.8]).toEqual([name, true]);
+    });
   });
 
   test('the README cost table is a generated block, rendered from these estimates', () => {

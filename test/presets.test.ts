@@ -267,7 +267,7 @@ test('the presets hold the documented values', () => {
   expect(EXPECTED.alarmThresholds({ ...Preset.dev().values, alarmThresholds: undefined })).toEqual(Preset.staging().values.alarmThresholds);
   expect(table((v) => Object.entries(v.backupRules ?? {}).map(([k, d]) => `${k} ${d.toDays()}`).join(', ') || 'none'))
     .toEqual(['none', 'daily 7, weekly 35', 'daily 35, weekly 84, monthly 365']);
-  expect(table((v) => v.monthlyBudgetUsd)).toEqual([100, 500, 3000]);
+  expect(table((v) => v.monthlyBudgetUsd)).toEqual([150, 500, 3000]);
   expect(table((v) => v.logRetention)).toEqual([logs.RetentionDays.ONE_WEEK, logs.RetentionDays.ONE_MONTH, logs.RetentionDays.ONE_YEAR]);
 });
 

@@ -70,7 +70,7 @@ describe('defaults table', () => {
       '5xx 2%, p99 2 s, fleet CPU/memory/disk 85/85/85%, DB CPU 85%, DB free storage 5 GiB, DB freeable memory 256 MiB, DB connections 270, WAF blocked 200/5 min',
       '5xx 1%, p99 1.5 s, fleet CPU/memory/disk 80/80/80%, DB CPU 80%, DB free storage 20 GiB, DB freeable memory 1024 MiB, DB connections 1000, WAF blocked 500/5 min',
     ].join(' | ')],
-    ['monthlyBudgetUsd', '100 USD | 500 USD | 3000 USD'],
+    ['monthlyBudgetUsd', '150 USD | 500 USD | 3000 USD'],
   ])('%s reads %s', (field, cells) => {
     const row = rows.find((r) => r.includes(`(\`${field}\`) |`));
     expect(row).toBeDefined();

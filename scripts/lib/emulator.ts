@@ -40,7 +40,19 @@ export const UNMODELLED_REFERENCED_TYPES = [
   'AWS::SecretsManager::RotationSchedule',
   'AWS::SecretsManager::ResourcePolicy',
   'AWS::CloudWatch::Alarm',
+  // The certificates of a web tier with a domain (and of the internal load balancer and
+  // CloudFront): the HTTPS listener's `Certificates: [{ CertificateArn: { Ref } }]` reaches moto
+  // as `[{}]`, and CreateStack fails with a server error (KeyError 'CertificateArn'), which the
+  // SDK's retry reports as "Stack ... already exists". moto has no ACM model in CloudFormation
+  // (and a DNS-validated certificate would never be issued there anyway).
+  'AWS::CertificateManager::Certificate',
+  // CloudFront in front of the web tier (`edge`): moto has no CloudFront model in CloudFormation;
+  // the alias record's `Fn::GetAtt [<distribution>, DomainName]` must be a DNS name.
+  'AWS::CloudFront::Distribution',
 ];
+
+/** Placeholders that must be a DNS name rather than an ARN, by type. */
+const DNS_NAME_PLACEHOLDERS = new Set(['AWS::CloudFront::Distribution']);
 
 /** Types removed with a custom resource when nothing else uses them: its provider. */
 const PROVIDER_TYPES = new Set(['AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy',
@@ -70,6 +82,14 @@ const PROVIDER_TYPES = new Set(['AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS:
  *    no CloudWatch alarm model: the dashboard is created with placeholder alarm ARNs, which the
  *    emulator never reads). The resources themselves stay; moto skips them. (The API itself never
  *    sees the secret: it connects as the app user with IAM database authentication.)
+ *    The same for the ACM certificates of a web tier with a domain (the HTTPS listeners get the
+ *    placeholder `arn:aws:certificatemanager:...:emulator-unmodelled:<LogicalId>` as their
+ *    certificate: moto has no ACM model in CloudFormation, so the listener's certificate list
+ *    reaches it empty and CreateStack fails with a server error, KeyError 'CertificateArn'; a
+ *    DNS-validated certificate would never be issued in the emulator anyway) and for the CloudFront
+ *    distribution of `edge` (no CloudFront model: its alias record gets the placeholder DNS name
+ *    `<logicalid>.emulator-unmodelled.cloudfront.net`). The origin header's value, a dynamic
+ *    reference to the edge's origin secret, reaches moto as a plain string, like the database's.
  * 4. Works around moto bugs and gaps, keeping the intent:
  *    - `AWS::KMS::Key` `Tags` are given as `TagKey`/`TagValue`: moto's KMS model reads those keys
  *      and fails with a server error (KeyError 'TagKey') on CloudFormation's `Key`/`Value`;
@@ -155,7 +175,9 @@ export function adaptTemplateForEmulator(original: any, opts: { account?: string
 
   // 3: references to resources moto skips
   const unmodelled = new Set(Object.keys(resources).filter((id) => UNMODELLED_REFERENCED_TYPES.includes(resources[id].Type)));
-  const placeholder = (id: string) => `arn:aws:${String(resources[id].Type).split('::')[1].toLowerCase()}:${region}:${account}:emulator-unmodelled:${id}`;
+  const placeholder = (id: string) => (DNS_NAME_PLACEHOLDERS.has(resources[id].Type)
+    ? `${id.toLowerCase()}.emulator-unmodelled.cloudfront.net`
+    : `arn:aws:${String(resources[id].Type).split('::')[1].toLowerCase()}:${region}:${account}:emulator-unmodelled:${id}`);
   let replaced = 0;
   const rewrite = (node: any): any => {
     if (Array.isArray(node)) return node.map(rewrite);
@@ -189,7 +211,7 @@ export function adaptTemplateForEmulator(original: any, opts: { account?: string
     if (!unmodelled.has(id)) resources[id] = rewrite(r);
   }
   if (t.Outputs) t.Outputs = rewrite(t.Outputs);
-  if (replaced > 0) changes.push(`replaced ${replaced} references to Secrets Manager resources and CloudWatch alarms (which moto skips) with placeholder ARNs`);
+  if (replaced > 0) changes.push(`replaced ${replaced} references to Secrets Manager resources, CloudWatch alarms, ACM certificates and CloudFront distributions (which moto skips) with placeholders`);
 
   // 4: moto bugs
   for (const [id, r] of Object.entries<any>(resources)) {

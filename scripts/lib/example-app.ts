@@ -8,10 +8,11 @@
  * Without `variant` it synthesizes exactly what examples/<env>.ts does. With `variant=update` it
  * changes only what `UPDATE_VARIANTS` lists; scripts/deploy-test.ts checks that before every run.
  */
-import { App, Tags } from 'aws-cdk-lib';
+import { App, Stack, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { EXAMPLES, UPDATE_VARIANTS, UpdateVariant, type ExampleName } from './examples';
-import { buildExample } from '../../examples/common';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { EDGE_VARIANT, EXAMPLES, UPDATE_VARIANTS, UpdateVariant, type ExampleName } from './examples';
+import { buildExample, EXAMPLES as DEFINITIONS } from '../../examples/common';
 import { ThreeTierPlatformProps } from '../../src';
 
 /** The example's props with the update's instance types and capacities on both fleets. */
@@ -37,9 +38,25 @@ const app = new App();
 const example = app.node.tryGetContext('example') as ExampleName;
 const variant = app.node.tryGetContext('variant') as string | undefined;
 if (!EXAMPLES.includes(example)) throw new Error(`context 'example' must be one of ${EXAMPLES.join(', ')} (got ${example})`);
-if (variant !== undefined && variant !== 'update') throw new Error(`context 'variant' must be 'update' or absent (got ${variant})`);
+if (variant !== undefined && variant !== 'update' && variant !== 'edge') throw new Error(`context 'variant' must be 'update', 'edge' or absent (got ${variant})`);
+if (variant === 'edge' && example !== EDGE_VARIANT.example) throw new Error(`variant 'edge' exists for ${EDGE_VARIANT.example} only (got ${example})`);
 
-if (variant === 'update') {
+if (variant === 'edge') {
+  // The example with a domain (HTTPS) and CloudFront in front, in a hosted zone the deployment
+  // test creates in the emulator first (its ID comes in as context).
+  const zoneId = app.node.tryGetContext('hostedZoneId') as string | undefined;
+  if (!zoneId) throw new Error("variant 'edge' needs context 'hostedZoneId'");
+  buildExample(app, example, (props) => {
+    const scope = app.node.findChild(DEFINITIONS[example].stackName) as Stack;
+    const hostedZone = route53.HostedZone.fromHostedZoneAttributes(scope, 'ExampleZone', { hostedZoneId: zoneId, zoneName: EDGE_VARIANT.zoneName });
+    const { allowHttpOnly: _httpOnly, ...web } = props.web ?? {};
+    return {
+      ...props,
+      web: { ...web, domainName: EDGE_VARIANT.domainName, hostedZone },
+      edge: { originPrefixListId: EDGE_VARIANT.originPrefixListId },
+    };
+  });
+} else if (variant === 'update') {
   const update = UPDATE_VARIANTS[example];
   const { platform } = buildExample(app, example, (props) => withUpdate(props, update));
   // A tag change on both fleets (propagated to their instances).

@@ -55,6 +55,18 @@ export const UPDATE_VARIANTS: Record<ExampleName, UpdateVariant> = {
 };
 
 /**
+ * The extra deployment of the tests: the prod example with a domain (so HTTPS, with a certificate)
+ * in a hosted zone the test creates in the emulator, and CloudFront in front of it (issue 11).
+ */
+export const EDGE_VARIANT = {
+  example: 'prod' as ExampleName,
+  zoneName: 'example.test',
+  domainName: 'www.example.test',
+  /** Stands for `com.amazonaws.global.cloudfront.origin-facing` (moto has no managed prefix lists). */
+  originPrefixListId: 'pl-3b927c52',
+};
+
+/**
  * Synthesizes `examples/<name>.ts` in this process, the way `cdk synth` runs it but offline: the
  * example's own `app.synth()` writes into a temporary directory (`CDK_OUTDIR`), without an account
  * from the environment (so with the examples' placeholder account and us-east-1 AZs), and the

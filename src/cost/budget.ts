@@ -15,7 +15,7 @@ export interface CostBudgetOptions {
   /**
    * Monthly cost limit in USD.
    *
-   * @default - from the preset (dev 100, staging 500, prod 3000)
+   * @default - from the preset (dev 150, staging 500, prod 3000)
    */
   readonly monthlyLimitUsd?: number;
 

@@ -151,7 +151,7 @@ export interface ThreeTierPlatformProps {
   /**
    * The platform's monthly cost budget on its `project` tag, alerting the notification topic.
    *
-   * @default - a budget with the preset's limit (dev 100, staging 500, prod 3000 USD); none when the
+   * @default - a budget with the preset's limit (dev 150, staging 500, prod 3000 USD); none when the
    * preset sets no limit and `monthlyLimitUsd` is not given
    */
   readonly budget?: PlatformBudgetOptions;

@@ -153,7 +153,7 @@ export class Preset {
       backupPlan: false,
       monthlyBackups: false,
       alarmThresholds: { ...PRESET_ALARM_THRESHOLDS.dev },
-      monthlyBudgetUsd: 100,
+      monthlyBudgetUsd: 150,
       logRetention: logs.RetentionDays.ONE_WEEK,
       spotInstances: true,
       offHoursSchedule: OffHoursSchedule.weekdays(),
