@@ -54,6 +54,9 @@ export const UNMODELLED_REFERENCED_TYPES = [
 /** Placeholders that must be a DNS name rather than an ARN, by type. */
 const DNS_NAME_PLACEHOLDERS = new Set(['AWS::CloudFront::Distribution']);
 
+const PREFIX_LIST_INGRESS = 'ingress rule from a managed prefix list: moto\'s CloudFormation model of AWS::EC2::SecurityGroupIngress '
+  + 'accepts only a CIDR or a source group and fails CreateStack with a server error (AssertionError) on SourcePrefixListId';
+
 /** Types removed with a custom resource when nothing else uses them: its provider. */
 const PROVIDER_TYPES = new Set(['AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy',
   'AWS::Lambda::Permission', 'AWS::Lambda::LayerVersion', 'AWS::Logs::LogGroup']);
@@ -117,6 +120,17 @@ const PROVIDER_TYPES = new Set(['AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS:
  *      attributes at all (CreateStack fails with a server error, AttributeError 'FakeTargetGroup'
  *      object has no attribute 'get_cfn_attribute', and the SDK's retry then reports "Stack ...
  *      already exists"), and its load balancer model does not implement LoadBalancerFullName.
+ *    - An `AWS::EC2::SecurityGroupIngress` with `SourcePrefixListId` (the web load balancer's rule
+ *      admitting CloudFront's origin-facing prefix list, with `edge`) is removed: moto's
+ *      CloudFormation model of the type asserts a CIDR or a source group and CreateStack fails
+ *      with a server error (AssertionError). scripts/deploy-test.ts checks that rule in the
+ *      template instead, labelled so, and checks that the load balancer admits nothing else.
+ *    - A listener rule's `http-header` condition value that is a dynamic reference to a secret
+ *      (the edge's origin header, `{{resolve:secretsmanager:<secret>:SecretString:::}}`) becomes
+ *      `emulator-secret-<LogicalId>`: moto resolves no dynamic references, and the reference with
+ *      rule 3's placeholder ARN is longer than the 128 characters moto (like AWS) allows for a
+ *      header value ("The 'http-header' value is too long; the limit is '128'"). The rule keeps
+ *      its header name, priority and action.
  */
 export function adaptTemplateForEmulator(original: any, opts: { account?: string; region?: string } = {}): EmulatorTemplate {
   const account = opts.account ?? '123456789012';
@@ -215,6 +229,14 @@ export function adaptTemplateForEmulator(original: any, opts: { account?: string
 
   // 4: moto bugs
   for (const [id, r] of Object.entries<any>(resources)) {
+    if (r.Type !== 'AWS::EC2::SecurityGroupIngress' || r.Properties?.SourcePrefixListId === undefined) continue;
+    if (Object.keys(resources).some((o) => o !== id && refersTo(resources[o], id))) continue;
+    delete resources[id];
+    removed.push({ logicalId: id, type: r.Type, reason: PREFIX_LIST_INGRESS });
+  }
+  const headerValues = replaceSecretHeaderValues(resources);
+  if (headerValues > 0) changes.push(`replaced ${headerValues} listener rule header values (dynamic references to placeholder secrets) with stand-in strings`);
+  for (const [id, r] of Object.entries<any>(resources)) {
     if (r.Type === 'AWS::KMS::Key' && Array.isArray(r.Properties?.Tags)) {
       r.Properties.Tags = r.Properties.Tags.map((x: any) => ({ TagKey: x.Key, TagValue: x.Value }));
       changes.push(`${id}: KMS key tags given as TagKey/TagValue`);
@@ -252,6 +274,30 @@ export function adaptTemplateForEmulator(original: any, opts: { account?: string
   const fullNames = replaceFullNames(resources);
   if (fullNames > 0) changes.push(`replaced ${fullNames} Fn::GetAtt TargetGroupFullName/LoadBalancerFullName (not modelled by moto) with the same value cut from the ARN`);
   return { template: t, removed, changes };
+}
+
+/**
+ * Replaces (in place) every listener rule `http-header` value that is a dynamic reference to a
+ * placeholder secret (rule 3) with `emulator-secret-<LogicalId>`; returns how many.
+ */
+function replaceSecretHeaderValues(resources: Record<string, any>): number {
+  let count = 0;
+  for (const r of Object.values<any>(resources)) {
+    if (r.Type !== 'AWS::ElasticLoadBalancingV2::ListenerRule') continue;
+    for (const condition of r.Properties?.Conditions ?? []) {
+      const config = condition.HttpHeaderConfig;
+      if (!Array.isArray(config?.Values)) continue;
+      config.Values = config.Values.map((v: any) => {
+        const join = v?.['Fn::Join'];
+        const text = Array.isArray(join) && join[1].every((p: any) => typeof p === 'string') ? join[1].join(join[0]) : v;
+        const m = typeof text === 'string' ? /^\{\{resolve:secretsmanager:arn:[^}]*:emulator-unmodelled:([A-Za-z0-9]+):/.exec(text) : null;
+        if (!m) return v;
+        count++;
+        return `emulator-secret-${m[1]}`;
+      });
+    }
+  }
+  return count;
 }
 
 /** The full-name attributes moto does not answer, and how each is cut from the resource's ARN. */
