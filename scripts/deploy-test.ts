@@ -5,6 +5,10 @@
  *
  *   npx projen deploy:test [-- --only dev,prod] [--keep-output]
  *
+ * With prod, also deploys prod with a domain (HTTPS) and CloudFront in front (`prod+edge`,
+ * scripts/lib/edge-variant.ts): created, checked (listeners, the origin-header rule and 403 default,
+ * the public load balancer's ingress) and deleted, after the examples.
+ *
  * Starts `moto_server` on a free port of 127.0.0.1 (or uses `AWS_ENDPOINT_URL` when set), and stops
  * it at the end, on failure and on Ctrl-C too. Prints `N passed, N failed, N skipped` last; exits
  * non-zero on any failure. Checks on things moto does not model are reported as skipped.
@@ -16,8 +20,9 @@ import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { parseTaskArgs } from './lib/args';
 import { readStack, SynthesizedStack } from './lib/assembly';
 import { Checks, CheckResult } from './lib/checks';
+import { EDGE_LABEL, synthEdgeVariant, testEdgeVariant } from './lib/edge-variant';
 import { adaptTemplateForEmulator, skippedByEmulator } from './lib/emulator';
-import { EXAMPLES, ExampleName, presetOf, UPDATE_VARIANTS } from './lib/examples';
+import { EDGE_VARIANT, EXAMPLES, ExampleName, presetOf, UPDATE_VARIANTS } from './lib/examples';
 import { DeployedStack, inspectStack, routeLeavesVpc } from './lib/inspect';
 import { rehearsalProblems } from './lib/rehearsal/rehearse';
 import { countBy, DeploySession, runScript } from './lib/session';
@@ -79,8 +84,14 @@ async function main(): Promise<number> {
     const { target } = await session.connect(REGION);
     console.log(`Emulator: ${target.endpoint}${session.moto ? ' (moto_server started for this run)' : ' (AWS_ENDPOINT_URL)'}`);
 
+    // With prod: prod with a domain and CloudFront too (its hosted zone is created in the emulator
+    // first, so it synthesizes now, while the examples deploy).
+    const edgeStack = only.includes(EDGE_VARIANT.example) && target.endpoint
+      ? synthEdgeVariant(session, path.join(session.tmp, EDGE_LABEL)).then((s) => ({ s }), (e: Error) => ({ e }))
+      : undefined;
+
     const results: CheckResult[] = [];
-    const timings = new Map<ExampleName, Timings>();
+    const timings = new Map<string, Timings>();
     for (const example of only) {
       const base = readStack(synthesized.find((s) => s.e === example && s.kind === 'base')!.dir);
       const update = readStack(synthesized.find((s) => s.e === example && s.kind === 'update')!.dir);
@@ -95,6 +106,25 @@ async function main(): Promise<number> {
         await deleteStack({ cfn: session.clients.cfn, stackName: base.stackName }).catch(() => undefined);
       }
       results.push(...checks.results);
+    }
+    if (edgeStack) {
+      const checks = new Checks(EDGE_LABEL);
+      const t: Timings = {};
+      timings.set(EDGE_LABEL, t);
+      const edgeStarted = Date.now();
+      const synthesizedEdge = await edgeStack;
+      const waited = Date.now() - edgeStarted;
+      console.log(`\n== ${EDGE_LABEL}: ${EDGE_VARIANT.example} with the domain ${EDGE_VARIANT.domainName} (HTTPS) and CloudFront in front ==`);
+      if ('e' in synthesizedEdge) {checks.fail('synthesis', synthesizedEdge.e.message);} else {
+        try {
+          Object.assign(t, await testEdgeVariant(session, target.endpoint!, synthesizedEdge.s, checks, ENV));
+        } catch (e) {
+          checks.fail('unexpected error', (e as Error).stack ?? String(e));
+          await deleteStack({ cfn: session.clients.cfn, stackName: `${synthesizedEdge.s.stackName}Edge` }).catch(() => undefined);
+        }
+      }
+      results.push(...checks.results);
+      console.log(`  ${EDGE_LABEL} took ${formatDuration(Date.now() - edgeStarted)} after the examples (of which ${formatDuration(waited)} waiting for its synthesis)`);
     }
 
     console.log('\nTimes against the emulator:');

@@ -39,16 +39,25 @@ export async function standInCertificates(
 }
 
 async function requestCertificate(endpoint: string, region: string, domainName: string): Promise<string> {
+  const answer = await callEmulatorJsonApi(endpoint, region, 'acm', 'CertificateManager.RequestCertificate', { DomainName: domainName, ValidationMethod: 'DNS' });
+  return answer.CertificateArn;
+}
+
+/**
+ * Calls an AWS JSON-protocol API of the emulator (`target` e.g. `CertificateManager.RequestCertificate`),
+ * for the services the project installs no SDK client of. The emulator does not verify signatures.
+ */
+export async function callEmulatorJsonApi(endpoint: string, region: string, service: string, target: string, body: object): Promise<any> {
   const res = await fetch(endpoint, {
     method: 'POST',
     headers: {
       'Content-Type': 'application/x-amz-json-1.1',
-      'X-Amz-Target': 'CertificateManager.RequestCertificate',
-      'Authorization': `AWS4-HMAC-SHA256 Credential=testing/20260101/${region}/acm/aws4_request, SignedHeaders=host, Signature=0`,
+      'X-Amz-Target': target,
+      'Authorization': `AWS4-HMAC-SHA256 Credential=testing/20260101/${region}/${service}/aws4_request, SignedHeaders=host, Signature=0`,
     },
-    body: JSON.stringify({ DomainName: domainName, ValidationMethod: 'DNS' }),
+    body: JSON.stringify(body),
   });
-  const body = await res.text();
-  if (!res.ok) throw new Error(`the emulator's ACM refused RequestCertificate for ${domainName}: ${res.status} ${body}`);
-  return JSON.parse(body).CertificateArn;
+  const text = await res.text();
+  if (!res.ok) throw new Error(`the emulator refused ${target}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : {};
 }
