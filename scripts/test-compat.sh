@@ -10,6 +10,8 @@ trap 'rm -rf "$tmp"' EXIT
 (cd "$repo" && git ls-files -co --exclude-standard -z | grep -zv '^integ/.*\.snapshot/' | xargs -0 cp --parents -t "$tmp")
 # Bundled Lambda handlers (built by the compile step, not tracked).
 if [ -d "$repo/assets" ]; then cp -r "$repo/assets" "$tmp/assets"; fi
+# The jsii assembly (built by the compile step, not tracked): tests read the API from it.
+if [ -f "$repo/.jsii" ]; then cp "$repo/.jsii" "$tmp/.jsii"; fi
 mkdir -p "$tmp/node_modules"
 for entry in "$repo"/node_modules/* "$repo"/node_modules/.bin; do
   name=$(basename "$entry")
