@@ -1,17 +1,13 @@
-import { ArnFormat, Aws, CfnRule, Duration, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Aws, CfnRule, Duration, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
-import { Construct, IConstruct } from 'constructs';
-import { AcknowledgementName, acknowledge } from '../private/compliance';
-import { createLogKey, enableServerAccessLogs } from '../private/fleet';
-
-/** Acknowledges when the registry has the entry (entries the edge needs are added to the registry with it). */
-export function acknowledgeEdge(scope: IConstruct, name: AcknowledgementName): void {
-  acknowledge(scope, name);
-}
+import { Construct } from 'constructs';
+import { acknowledge } from '../private/compliance';
+import { enableServerAccessLogs } from '../private/fleet';
+import { baselineRules, logWebAcl } from '../private/waf';
 
 /**
  * A deploy-time check that the stack is in us-east-1, for what CloudFront reads only from there
@@ -69,22 +65,6 @@ export function createEdgeLogBucket(scope: Construct, key: kms.Key, expirationDa
   return bucket;
 }
 
-function managedRuleGroup(name: string, priority: number, countOnly: string[] = []): wafv2.CfnWebACL.RuleProperty {
-  return {
-    name,
-    priority,
-    overrideAction: { none: {} },
-    statement: {
-      managedRuleGroupStatement: {
-        vendorName: 'AWS',
-        name,
-        ruleActionOverrides: countOnly.length > 0 ? countOnly.map((rule) => ({ name: rule, actionToUse: { count: {} } })) : undefined,
-      },
-    },
-    visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: true },
-  };
-}
-
 /**
  * A CLOUDFRONT-scope web ACL (it must be created in us-east-1): the AWS managed baseline rule
  * groups the regional ACL of the load balancer has, plus a per-IP rate limit, logged to a
@@ -97,10 +77,7 @@ export function createEdgeWebAcl(scope: Construct, logRetention: logs.RetentionD
     defaultAction: { allow: {} },
     visibilityConfig: { cloudWatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true },
     rules: [
-      managedRuleGroup('AWSManagedRulesAmazonIpReputationList', 0),
-      managedRuleGroup('AWSManagedRulesCommonRuleSet', 1, ['SizeRestrictions_BODY']),
-      managedRuleGroup('AWSManagedRulesKnownBadInputsRuleSet', 2),
-      managedRuleGroup('AWSManagedRulesSQLiRuleSet', 3),
+      ...baselineRules(),
       {
         name: 'RateLimitPerIp',
         priority: 4,
@@ -110,17 +87,6 @@ export function createEdgeWebAcl(scope: Construct, logRetention: logs.RetentionD
       },
     ],
   });
-  const logGroupName = `aws-waf-logs-${Names.uniqueResourceName(webAcl, { maxLength: 200, separator: '-' })}`;
-  const logGroup = new logs.LogGroup(scope, 'WafLogGroup', {
-    logGroupName,
-    retention: logRetention,
-    encryptionKey: createLogKey(scope, 'WafLogKey', 'the CloudFront WAF logs'),
-    removalPolicy: RemovalPolicy.RETAIN,
-  });
-  const logging = new wafv2.CfnLoggingConfiguration(scope, 'WafLogging', {
-    resourceArn: webAcl.attrArn,
-    logDestinationConfigs: [Stack.of(scope).formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-  });
-  logging.node.addDependency(logGroup);
+  logWebAcl(scope, webAcl, logRetention, 'the CloudFront WAF logs');
   return webAcl;
 }

@@ -11,9 +11,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { acknowledgeEdge, createEdgeLogBucket, createEdgeWebAcl, mayBeUsEast1, requireUsEast1 } from './edge-parts';
+import { createEdgeLogBucket, createEdgeWebAcl, mayBeUsEast1, requireUsEast1 } from './edge-parts';
 import { EdgeDistributionProps } from './edge-props';
 import { Preset } from '../preset/preset';
+import { acknowledge } from '../private/compliance';
 import { propOrPreset } from '../private/resolve';
 import { checkDomainName, checkIntRange, invalid } from '../private/validation';
 
@@ -60,7 +61,7 @@ export class EdgeDistribution extends Construct {
       encryptionKey: this.encryptionKey,
       generateSecretString: { excludePunctuation: true, passwordLength: 48 },
     });
-    acknowledgeEdge(this.originSecret, 'edgeOriginSecretRotation');
+    acknowledge(this.originSecret, 'edgeOriginSecretRotation');
     let webAclArn = props.webAclArn;
     if (webAclArn === undefined && (props.waf ?? true)) {
       this.webAcl = this.createWebAcl(props.preset ?? Preset.dev());
@@ -160,10 +161,10 @@ export class EdgeDistribution extends Construct {
       logBucket: this.logBucket,
       logFilePrefix: 'cloudfront/',
     });
-    if (!webAclArn) acknowledgeEdge(distribution, 'edgeNoWaf');
-    if (!this.certificate) acknowledgeEdge(distribution, 'edgeDefaultCertificate');
-    if (!https) acknowledgeEdge(distribution, 'edgeHttpOrigin');
-    if (!props.geoRestriction) acknowledgeEdge(distribution, 'edgeNoGeoRestriction');
+    if (!webAclArn) acknowledge(distribution, 'edgeNoWaf');
+    if (!this.certificate) acknowledge(distribution, 'edgeDefaultCertificate');
+    if (!https) acknowledge(distribution, 'edgeHttpOrigin');
+    if (!props.geoRestriction) acknowledge(distribution, 'edgeNoGeoRestriction');
     return distribution;
   }
 

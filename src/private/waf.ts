@@ -5,7 +5,8 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { createLogKey } from './fleet';
 
-function managedRuleGroup(name: string, priority: number, countOnly: string[] = []): wafv2.CfnWebACL.RuleProperty {
+/** An AWS managed rule group, with the rules given in `countOnly` only counting. */
+export function managedRuleGroup(name: string, priority: number, countOnly: string[] = []): wafv2.CfnWebACL.RuleProperty {
   return {
     name,
     priority,
@@ -37,23 +38,39 @@ export function protectWithWaf(
     scope: 'REGIONAL',
     defaultAction: { allow: {} },
     visibilityConfig: { cloudWatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true },
-    rules: [
-      managedRuleGroup('AWSManagedRulesAmazonIpReputationList', 0),
-      managedRuleGroup('AWSManagedRulesCommonRuleSet', 1, ['SizeRestrictions_BODY']),
-      managedRuleGroup('AWSManagedRulesKnownBadInputsRuleSet', 2),
-      managedRuleGroup('AWSManagedRulesSQLiRuleSet', 3),
-    ],
+    rules: baselineRules(),
   });
   new wafv2.CfnWebACLAssociation(scope, 'WebAclAssociation', {
     resourceArn: loadBalancer.loadBalancerArn,
     webAclArn: webAcl.attrArn,
   });
-  // WAF logs go to a KMS-encrypted log group whose name must start with 'aws-waf-logs-'.
+  logWebAcl(scope, webAcl, logRetention, 'the WAF logs');
+  return webAcl;
+}
+
+/**
+ * The AWS managed baseline rule groups every web ACL of the library has (IP reputation, core rule
+ * set with its 8 KB body limit only counting, known bad inputs, SQL injection), priorities 0 to 3.
+ */
+export function baselineRules(): wafv2.CfnWebACL.RuleProperty[] {
+  return [
+    managedRuleGroup('AWSManagedRulesAmazonIpReputationList', 0),
+    managedRuleGroup('AWSManagedRulesCommonRuleSet', 1, ['SizeRestrictions_BODY']),
+    managedRuleGroup('AWSManagedRulesKnownBadInputsRuleSet', 2),
+    managedRuleGroup('AWSManagedRulesSQLiRuleSet', 3),
+  ];
+}
+
+/**
+ * Logs a web ACL to a KMS-encrypted log group (WAF requires the name to start with
+ * 'aws-waf-logs-'), kept when the stack is deleted.
+ */
+export function logWebAcl(scope: Construct, webAcl: wafv2.CfnWebACL, logRetention: logs.RetentionDays, purpose: string): void {
   const logGroupName = `aws-waf-logs-${Names.uniqueResourceName(webAcl, { maxLength: 200, separator: '-' })}`;
   const logGroup = new logs.LogGroup(scope, 'WafLogGroup', {
     logGroupName,
     retention: logRetention,
-    encryptionKey: createLogKey(scope, 'WafLogKey', 'the WAF logs'),
+    encryptionKey: createLogKey(scope, 'WafLogKey', purpose),
     removalPolicy: RemovalPolicy.RETAIN,
   });
   const logging = new wafv2.CfnLoggingConfiguration(scope, 'WafLogging', {
@@ -66,5 +83,4 @@ export function protectWithWaf(
     })],
   });
   logging.node.addDependency(logGroup);
-  return webAcl;
 }
